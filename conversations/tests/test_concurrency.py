@@ -1,0 +1,103 @@
+"""Races on real PostgreSQL: real threads, each with its own database connection."""
+
+import itertools
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from conversations import lifecycle
+from conversations.models import Client, Lead, Status, StatusChange
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_at_once(count, work):
+    """Run `work(i)` in `count` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def runner(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def qualifying_lead():
+    client = Client.objects.create(channel="whatsapp", address="447700900999")
+    lead = Lead.objects.create(client=client)
+    return lifecycle.transition(lead, "start_qualifying", reason="", actor="test")
+
+
+def test_twenty_threads_advancing_the_same_step_advance_it_once():
+    lead = qualifying_lead()
+    for step in range(3):
+        lifecycle.advance_step(lead.pk, step)
+
+    results = run_at_once(20, lambda i: lifecycle.advance_step(lead.pk, 3))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(1 for r in results if r.advanced) == 1
+    assert sum(1 for r in results if r.reason == "step_already_advanced") == 19
+    lead.refresh_from_db()
+    assert lead.current_step == 4
+
+
+def test_opt_out_racing_hand_over_leaves_history_matching_what_happened():
+    lead = qualifying_lead()
+
+    def work(i):
+        name = "opt_out" if i % 2 == 0 else "hand_over"
+        try:
+            lifecycle.transition(lead, name, reason="race", actor=f"thread-{i}")
+            return name
+        except lifecycle.TransitionNotAllowed:
+            return None
+
+    results = run_at_once(20, work)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    succeeded = [r for r in results if r]
+    lead.refresh_from_db()
+    assert lead.status in {Status.OPTOUT, Status.NEEDS_ARTIST_REPLY}
+    changes = list(
+        StatusChange.objects.filter(lead=lead, reason="race").values_list(
+            "transition", "from_status", "to_status"
+        )
+    )
+    # Each success wrote exactly one row, and the rows chain from QUALIFYING to the final status.
+    assert sorted(c[0] for c in changes) == sorted(succeeded)
+    assert changes[0][1] == Status.QUALIFYING
+    for earlier, later in itertools.pairwise(changes):
+        assert earlier[2] == later[1]
+    assert changes[-1][2] == lead.status
+    # hand_over then opt_out is possible; opt_out then anything is not.
+    assert succeeded in (["opt_out"], ["hand_over"], ["hand_over", "opt_out"])
+
+
+def test_two_threads_creating_the_first_open_lead_for_a_client_make_one_lead():
+    client = Client.objects.create(channel="whatsapp", address="447700900998")
+
+    def work(i):
+        try:
+            with transaction.atomic():
+                return Lead.objects.create(client=client).pk
+        except IntegrityError:
+            return Lead.objects.open().get(client=client).pk
+
+    results = run_at_once(2, work)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Lead.objects.filter(client=client).count() == 1
+    assert results[0] == results[1]
