@@ -1,0 +1,130 @@
+"""Provider-neutral value types and errors shared by the WhatsApp and Twilio channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CHANNEL_WHATSAPP = "whatsapp"
+CHANNEL_SMS = "sms"
+
+MESSAGE_KINDS = frozenset(
+    {
+        "text",
+        "interactive",
+        "button",
+        "image",
+        "video",
+        "audio",
+        "document",
+        "sticker",
+        "location",
+        "reaction",
+        "contacts",
+        "order",
+        "unsupported",
+        "system",
+        "unknown",
+    }
+)
+STATUSES = frozenset({"sent", "delivered", "read", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One attachment: the provider's media id (or Twilio media SID) plus what it says about it."""
+
+    kind: str
+    media_id: str
+    mime_type: str
+    url: str = ""
+    caption: str = ""
+    filename: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message from a person, normalised; `raw` keeps the provider's own object."""
+
+    channel: str
+    external_id: str
+    address: str
+    timestamp: datetime
+    kind: str
+    body: str
+    reply_id: str = ""
+    media: tuple[Media, ...] = ()
+    # dicts are unhashable, so they take part in equality but not in hash()
+    location: dict | None = field(default=None, hash=False)
+    profile_name: str = ""
+    business_user_id: str = ""
+    context_id: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A delivery receipt for a message we sent."""
+
+    channel: str
+    external_id: str
+    status: str
+    timestamp: datetime
+    recipient: str
+    errors: tuple[dict, ...] = field(default=(), hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBatch:
+    """Everything one webhook body carried; `messages` are sorted oldest first."""
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    other: list[dict] = field(default_factory=list)
+
+
+class SignatureMissing(Exception):
+    """The request carried no signature header (caller answers 401)."""
+
+
+class SignatureInvalid(Exception):
+    """The signature is malformed or does not match (caller answers 403)."""
+
+
+class PayloadError(Exception):
+    """The sender's payload has the wrong shape; `reason` is safe to return in a 400."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SendError(Exception):
+    """An outbound send failed. `code` is the provider's error code (or a short tag) as text."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        sent_ids: tuple[str, ...] = (),
+    ):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = str(code)
+        self.detail = detail
+        self.status = status
+        # ids of the parts of a split message that went out before this failure
+        self.sent_ids = sent_ids
+
+
+class PermanentSendError(SendError):
+    """Retrying the same request will not help."""
+
+
+class TransientSendError(SendError):
+    """Worth retrying later (rate limits, provider outages, network trouble)."""
+
+
+class OutsideWindowError(PermanentSendError):
+    """WhatsApp refused a free-form message: the 24-hour customer service window is closed."""
