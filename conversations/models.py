@@ -1,5 +1,7 @@
 """The conversation domain: clients, their leads (a state machine), answers and the transcript."""
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -494,3 +496,65 @@ class Question(models.Model):
 
     def __str__(self):
         return f"{self.order}. {self.key}"
+
+
+def default_hard_placements():
+    return ["ribs", "hand", "hands", "neck", "throat", "face", "foot", "feet", "spine", "sternum"]
+
+
+class StudioSettings(models.Model):
+    """The artist's business rules, one row, edited in the admin."""
+
+    home_city = models.CharField(max_length=120, default="London")
+    home_country_code = models.CharField(max_length=2, default="GB")
+    currency = models.CharField(max_length=3, default="GBP")
+    budget_floor = models.PositiveIntegerField(
+        default=50, help_text="Budgets below this (major units) are not understood as budgets"
+    )
+    min_budget_uk_minor = models.PositiveIntegerField(default=40000)
+    min_budget_europe_minor = models.PositiveIntegerField(default=50000)
+    min_budget_row_minor = models.PositiveIntegerField(default=60000)
+    small_max_cm2 = models.PositiveIntegerField(default=50)
+    medium_max_cm2 = models.PositiveIntegerField(default=150)
+    large_max_cm2 = models.PositiveIntegerField(default=300)
+    xl_cm2_per_day = models.PositiveIntegerField(
+        default=300, help_text="Area one XL day covers; XL days are 1–4"
+    )
+    deposit_small_minor = models.PositiveIntegerField(default=15000)
+    deposit_medium_minor = models.PositiveIntegerField(default=15000)
+    deposit_large_minor = models.PositiveIntegerField(default=20000)
+    deposit_xl_per_day_minor = models.PositiveIntegerField(default=20000)
+    hard_placements = models.JSONField(
+        default=default_hard_placements,
+        blank=True,
+        help_text="Placements that bump the size category, e.g. ribs, hand, neck",
+    )
+    holding_reply_cooldown = models.DurationField(default=timedelta(hours=6))
+    acknowledgement_cooldown = models.DurationField(default=timedelta(hours=1))
+
+    class Meta:
+        verbose_name = verbose_name_plural = "studio settings"
+
+    def __str__(self):
+        return "Studio settings"
+
+    @classmethod
+    def load(cls):
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class TourStop(models.Model):
+    """A city the artist will work in, for a while; enquiries there are not out of area."""
+
+    city = models.CharField(max_length=120)
+    country_code = models.CharField(max_length=2, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["starts_on", "city"]
+
+    def __str__(self):
+        return self.city

@@ -50,6 +50,7 @@ PANIC_MODE = env_bool("PANIC_MODE", default=False)
 # Recording outbound rows without a network call is the safe default until a token is set.
 OUTBOUND_DRY_RUN = env_bool("OUTBOUND_DRY_RUN", default=not WHATSAPP_ACCESS_TOKEN)
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "10"))
 
 if LOCAL:
     SECRET_KEY = SECRET_KEY or "insecure-local-development-key"

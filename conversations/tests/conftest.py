@@ -1,9 +1,18 @@
 """Small fixtures shared by the conversation tests."""
 
 import itertools
+import json
+import time
+import uuid
 from collections import deque
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from conversations.channels import whatsapp
 
 from conversations import lifecycle
 from conversations.models import TRANSITIONS, Client, Lead, Status
@@ -49,3 +58,68 @@ def make_lead(make_client):
         return lead
 
     return make
+
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "whatsapp"
+
+
+def whatsapp_fixture(filename, variant):
+    """One real-shaped Cloud API body from ../shared/fixtures/whatsapp."""
+    return json.loads((FIXTURES / filename).read_text())[variant]
+
+
+def text_payload(body, *, wa_id="447700900500", message_id=None, timestamp=None, name="Sam"):
+    """A Cloud API text-message webhook body, shaped like the shared fixtures."""
+    payload = whatsapp_fixture("message.json", "text")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["contacts"][0].update({"wa_id": wa_id, "profile": {"name": name}})
+    value["messages"][0].update(
+        {
+            "from": wa_id,
+            "id": message_id or f"wamid.{uuid.uuid4().hex}",
+            "timestamp": str(int(timestamp if timestamp is not None else time.time())),
+            "text": {"body": body},
+        }
+    )
+    return payload
+
+
+def sign_body(raw):
+    return whatsapp.sign(raw, settings.WHATSAPP_APP_SECRET)
+
+
+@pytest.fixture
+def post_whatsapp(client):
+    """POST a payload (dict or raw bytes) to the WhatsApp webhook, signed like Meta signs it."""
+
+    def post(payload, *, signature=None, **headers):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if signature is None:
+            signature = sign_body(raw)
+        if signature is not False:
+            headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+        return client.post(
+            "/webhooks/whatsapp/", raw, content_type="application/json", **headers
+        )
+
+    return post
+
+
+def run_worker():
+    """Run every ready task the way `db_worker` does, on this connection (inside the test)."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while (task_result := DBTaskResult.objects.ready().get_locked()) is not None:
+        task_result.claim(worker.worker_id)
+        worker.run_task(task_result)
+        ran += 1
+    return ran

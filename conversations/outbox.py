@@ -1,0 +1,224 @@
+"""The outbox: outbound Messages queued in the caller's transaction, delivered after commit.
+
+`queue_*` write the row and enqueue its send task in the same transaction, so a rolled-back
+flow sends nothing and a committed one is never forgotten. `deliver()` runs in the worker: it
+claims the row, talks to the provider with no lock held, and records the outcome.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from conversations import tasks
+from conversations.channels import base as channel_base
+from conversations.channels.twilio import TwilioClient
+from conversations.channels.whatsapp import WhatsAppClient
+from conversations.models import Channel, Client, Direction, Lead, Message, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 30
+CLAIM_LEASE = timedelta(minutes=2)
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+# Purposes that still go to a client who has opted out.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+
+class OptedOut(Exception):
+    """The client opted out: nothing but the opt-out confirmation may go to them."""
+
+
+def queue_message(
+    client,
+    body,
+    *,
+    lead=None,
+    purpose="bot",
+    buttons=None,
+    template=None,
+    actor="bot",
+):
+    """Queue one outbound message in the caller's transaction and enqueue its send task."""
+    if client.is_opted_out and purpose != OPT_OUT_CONFIRMATION:
+        raise OptedOut(f"{client} opted out; not queuing {purpose}")
+    now = timezone.now()
+    payload = {"purpose": purpose, "actor": actor}
+    if buttons:
+        payload["buttons"] = [list(button) for button in buttons]
+    if template:
+        payload["template"] = template
+    message = Message.objects.create(
+        client=client,
+        lead=lead,
+        channel=client.channel,
+        direction=Direction.OUT,
+        kind="interactive" if buttons else "text",
+        body=body,
+        payload=payload,
+        status=MessageStatus.QUEUED,
+        created_at=now,
+    )
+    if lead is not None:
+        Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
+    tasks.send_message.enqueue(message.pk)
+    return message
+
+
+def queue_artist_reply(lead, body, *, actor):
+    """The artist's own words to the client, through the same outbox."""
+    return queue_message(lead.client, body, lead=lead, purpose="artist_reply", actor=actor)
+
+
+def notify_artist(body, *, lead=None):
+    """A WhatsApp note to the artist's own phone, when ARTIST_PHONE is set."""
+    if not settings.ARTIST_PHONE:
+        return None
+    artist, _ = Client.objects.get_or_create(
+        channel=Channel.WHATSAPP,
+        address=settings.ARTIST_PHONE.lstrip("+"),
+        defaults={"display_name": "Artist"},
+    )
+    return queue_message(artist, body, purpose="artist_notification")
+
+
+# -- Delivery (runs in the worker) -------------------------------------------------------
+
+
+def backoff(attempts):
+    """Exponential backoff with full jitter: 30 s, 60 s, 120 s … capped at an hour."""
+    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), 3600)
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+def claim(message_id, now=None):
+    """Take the row for one send attempt, or None if it is sent, dead, taken or not due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.due(now)
+            .filter(pk=message_id)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .select_for_update(skip_locked=True)
+            .select_related("client")
+            .first()
+        )
+        if message is None:
+            return None
+        message.attempts += 1
+        message.claimed_until = now + CLAIM_LEASE
+        message.save(update_fields=["attempts", "claimed_until", "updated_at"])
+    return message
+
+
+def _window_open(message, now):
+    last_inbound = (
+        Message.objects.inbound()
+        .filter(client_id=message.client_id)
+        .aggregate(last=Max("created_at"))["last"]
+    )
+    return last_inbound is not None and now - last_inbound < WHATSAPP_WINDOW
+
+
+def _send_whatsapp(message, now):
+    client = WhatsAppClient(
+        settings.WHATSAPP_API_BASE,
+        settings.WHATSAPP_ACCESS_TOKEN,
+        settings.WHATSAPP_PHONE_NUMBER_ID,
+        timeout=settings.OUTBOUND_TIMEOUT_SECONDS,
+    )
+    to = message.client.address
+    template = message.payload.get("template")
+    if not _window_open(message, now):
+        # Outside the 24-hour window only an approved template may go.
+        if not template:
+            raise channel_base.OutsideWindowError(
+                code=131047, detail="outside the 24-hour window and no template fallback"
+            )
+        return [client.send_template(to, template["name"], template.get("language", "en_GB"))]
+    if message.payload.get("buttons"):
+        buttons = [tuple(b) for b in message.payload["buttons"]]
+        return [client.send_buttons(to, message.body, buttons)]
+    return client.send_text(to, message.body)
+
+
+def _send_sms(message, now):
+    client = TwilioClient(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        settings.TWILIO_FROM_NUMBER,
+        api_base=settings.TWILIO_API_BASE or None,
+        timeout=settings.OUTBOUND_TIMEOUT_SECONDS,
+    )
+    return [client.send_sms(message.client.address, message.body)]
+
+
+def _send(message, now):
+    if settings.OUTBOUND_DRY_RUN:
+        return [f"dry-run-{message.pk}"]
+    if message.channel == Channel.SMS:
+        return _send_sms(message, now)
+    return _send_whatsapp(message, now)
+
+
+def _record(message, **changes):
+    changes.setdefault("claimed_until", None)
+    changes["updated_at"] = timezone.now()
+    Message.objects.filter(pk=message.pk).update(**changes)
+
+
+def deliver(message_id):
+    """One send attempt for an outbound message; returns its status afterwards."""
+    now = timezone.now()
+    message = claim(message_id, now)
+    if message is None:
+        return None
+    purpose = message.payload.get("purpose")
+    if message.client.is_opted_out and purpose != OPT_OUT_CONFIRMATION:
+        # STOP arrived after this was queued: it never goes.
+        _record(message, status=MessageStatus.DEAD, last_error="client opted out")
+        return MessageStatus.DEAD
+    try:
+        ids = _send(message, now)
+    except channel_base.OutsideWindowError as exc:
+        _record(message, status=MessageStatus.DEAD, last_error=f"outside window: {exc}")
+        return MessageStatus.DEAD
+    except channel_base.PermanentSendError as exc:
+        _record(message, status=MessageStatus.DEAD, last_error=str(exc))
+        return MessageStatus.DEAD
+    except channel_base.TransientSendError as exc:
+        if message.attempts >= MAX_ATTEMPTS:
+            _record(message, status=MessageStatus.DEAD, last_error=str(exc))
+            return MessageStatus.DEAD
+        retry_at = now + backoff(message.attempts)
+        _record(message, status=MessageStatus.FAILED, last_error=str(exc), next_attempt_at=retry_at)
+        tasks.send_message.using(run_after=retry_at).enqueue(message.pk)
+        return MessageStatus.FAILED
+    _record(
+        message,
+        status=MessageStatus.SENT,
+        external_id=ids[0],
+        sent_at=timezone.now(),
+        last_error="",
+        payload={**message.payload, "provider_ids": ids},
+    )
+    return MessageStatus.SENT
+
+
+def requeue_due(now=None):
+    """Enqueue a send for every due row whose claim has lapsed (a worker died mid-send)."""
+    now = now or timezone.now()
+    ids = list(
+        Message.objects.due(now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        tasks.send_message.enqueue(pk)
+    return ids

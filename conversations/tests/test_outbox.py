@@ -1,0 +1,277 @@
+"""The outbox: queued in the caller's transaction, sent after commit, retried, never doubled.
+
+The provider is a real HTTP server on 127.0.0.1 (pytest-httpserver) speaking the Graph API.
+"""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from werkzeug import Response
+
+from conversations import outbox
+from conversations.models import Client, Message, MessageStatus
+from conversations.tests.conftest import run_worker
+
+pytestmark = pytest.mark.django_db
+
+PHONE_ID = "1122334455667"
+
+
+@pytest.fixture
+def graph(httpserver, settings):
+    """A fake Graph API; the app talks to it over HTTP exactly as to Meta's."""
+    settings.OUTBOUND_DRY_RUN = False
+    settings.WHATSAPP_API_BASE = httpserver.url_for("/v21.0")
+    settings.WHATSAPP_ACCESS_TOKEN = "test-token"
+    settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_ID
+    return httpserver
+
+
+@pytest.fixture
+def client_in_window(make_client):
+    """A client who wrote to us a minute ago, so the 24-hour window is open."""
+    person = make_client(address="447700900321")
+    Message.objects.create(
+        client=person,
+        channel="whatsapp",
+        direction="in",
+        external_id="wamid.in-1",
+        body="hi",
+        status=MessageStatus.PROCESSED,
+        created_at=timezone.now() - timedelta(minutes=1),
+    )
+    return person
+
+
+def accepted(message_id):
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": "447700900321", "wa_id": "447700900321"}],
+        "messages": [{"id": message_id}],
+    }
+
+
+def graph_error(code, message="error"):
+    return {"error": {"message": message, "type": "OAuthException", "code": code}}
+
+
+MESSAGES_PATH = f"/v21.0/{PHONE_ID}/messages"
+
+
+def test_a_queued_message_waits_for_commit_and_a_rollback_sends_nothing(client_in_window):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.queue_message(client_in_window, "Thanks!")
+        raise RuntimeError("the flow failed")
+    assert not Message.objects.outbound().exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_queueing_writes_the_row_and_its_send_task_together(client_in_window):
+    message = outbox.queue_message(client_in_window, "Thanks!")
+    assert message.status == MessageStatus.QUEUED
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [message.pk]
+
+
+def test_dry_run_marks_sent_without_a_network_call(client_in_window, settings, httpserver):
+    settings.OUTBOUND_DRY_RUN = True
+    message = outbox.queue_message(client_in_window, "Thanks!")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.external_id == f"dry-run-{message.pk}"
+    assert len(httpserver.log) == 0
+
+
+def test_a_send_posts_the_graph_api_request_and_records_the_provider_id(graph, client_in_window):
+    graph.expect_oneshot_request(MESSAGES_PATH, method="POST").respond_with_json(
+        accepted("wamid.OUT1")
+    )
+    message = outbox.queue_message(client_in_window, "Thanks — what's your idea?")
+
+    run_worker()
+
+    message.refresh_from_db()
+    assert (message.status, message.external_id, message.attempts) == (
+        MessageStatus.SENT,
+        "wamid.OUT1",
+        1,
+    )
+    request, _ = graph.log[0]
+    assert request.headers["Authorization"] == "Bearer test-token"
+    body = json.loads(request.data)
+    assert body["to"] == "447700900321"
+    assert body["text"]["body"] == "Thanks — what's your idea?"
+
+
+def test_a_sent_message_is_never_sent_again(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.A"))
+    message = outbox.queue_message(client_in_window, "once")
+    run_worker()
+    outbox.tasks.send_message.enqueue(message.pk)  # a stray duplicate task
+    run_worker()
+    assert len(graph.log) == 1
+
+
+def test_a_4xx_is_permanent_dead_at_once_with_no_retry(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+        graph_error(100, "Invalid parameter"), status=400
+    )
+    message = outbox.queue_message(client_in_window, "hello")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DEAD
+    assert "100" in message.last_error
+    assert len(graph.log) == 1
+    assert not DBTaskResult.objects.ready().exists()
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_is_retried_later_with_backoff(graph, client_in_window, status):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+        graph_error(2, "Service temporarily unavailable"), status=status
+    )
+    before = timezone.now()
+    message = outbox.queue_message(client_in_window, "hello")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert message.attempts == 1
+    assert before + timedelta(seconds=14) < message.next_attempt_at
+    assert message.next_attempt_at < before + timedelta(seconds=31)
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.run_after == message.next_attempt_at
+
+
+def test_a_timeout_is_retried(graph, client_in_window, settings):
+    def slow(request):
+        time.sleep(0.5)
+        return Response(json.dumps(accepted("wamid.late")), content_type="application/json")
+
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(slow)
+    settings.OUTBOUND_TIMEOUT_SECONDS = 0.2
+    message = outbox.queue_message(client_in_window, "hello")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert "timeout" in message.last_error
+
+
+def test_the_last_failed_attempt_makes_the_message_dead(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+        graph_error(2), status=503
+    )
+    message = outbox.queue_message(client_in_window, "hello")
+    Message.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    run_worker()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.DEAD, outbox.MAX_ATTEMPTS)
+
+
+def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(client_in_window):
+    message = outbox.queue_message(client_in_window, "hello")
+    assert outbox.claim(message.pk) is not None
+    assert outbox.claim(message.pk) is None
+    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    assert outbox.claim(message.pk, now=later) is not None
+
+
+def test_a_worker_killed_mid_send_leaves_the_row_for_the_sweep(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.B"))
+    message = outbox.queue_message(client_in_window, "hello")
+    outbox.claim(message.pk)  # the dead worker's claim; it never recorded an outcome
+    DBTaskResult.objects.all().delete()
+
+    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    assert outbox.requeue_due(now=later) == [message.pk]
+    Message.objects.filter(pk=message.pk).update(claimed_until=timezone.now())
+    run_worker()
+
+    message.refresh_from_db()
+    assert (message.status, message.external_id) == (MessageStatus.SENT, "wamid.B")
+
+
+def test_outside_the_24_hour_window_a_free_form_message_is_not_sent(graph, make_client):
+    quiet = make_client()
+    message = outbox.queue_message(quiet, "Are you still there?")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DEAD
+    assert "window" in message.last_error
+    assert len(graph.log) == 0
+
+
+def test_outside_the_window_the_template_fallback_goes_instead(graph, make_client):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.T"))
+    quiet = make_client()
+    message = outbox.queue_message(
+        quiet, "Your deposit link is ready", template={"name": "deposit_reminder"}
+    )
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    body = json.loads(graph.log[0][0].data)
+    assert (body["type"], body["template"]["name"]) == ("template", "deposit_reminder")
+
+
+def test_a_131047_from_the_provider_is_not_retried(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+        graph_error(131047, "Re-engagement message"), status=400
+    )
+    message = outbox.queue_message(client_in_window, "hello")
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DEAD
+    assert len(graph.log) == 1
+
+
+def test_nothing_is_queued_for_an_opted_out_client(client_in_window):
+    Client.objects.filter(pk=client_in_window.pk).update(opted_out_at=timezone.now())
+    client_in_window.refresh_from_db()
+    with pytest.raises(outbox.OptedOut):
+        outbox.queue_message(client_in_window, "one more thing")
+
+
+def test_the_opt_out_confirmation_still_goes(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.C"))
+    Client.objects.filter(pk=client_in_window.pk).update(opted_out_at=timezone.now())
+    client_in_window.refresh_from_db()
+    message = outbox.queue_message(
+        client_in_window, "You're unsubscribed.", purpose=outbox.OPT_OUT_CONFIRMATION
+    )
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+def test_a_message_queued_before_stop_is_never_sent_after_it(graph, client_in_window):
+    message = outbox.queue_message(client_in_window, "next question")
+    Client.objects.filter(pk=client_in_window.pk).update(opted_out_at=timezone.now())
+    run_worker()
+    message.refresh_from_db()
+    assert (message.status, message.last_error) == (MessageStatus.DEAD, "client opted out")
+    assert len(graph.log) == 0
+
+
+def test_sms_goes_through_twilio(httpserver, settings, make_client):
+    settings.OUTBOUND_DRY_RUN = False
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.TWILIO_AUTH_TOKEN = "twilio-token"
+    settings.TWILIO_FROM_NUMBER = "+447700900000"
+    settings.TWILIO_API_BASE = httpserver.url_for("")
+    httpserver.expect_request(
+        f"/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Messages.json", method="POST"
+    ).respond_with_json(
+        {"sid": "SM" + "1" * 32, "status": "queued", "to": "+447700900777", "body": "hi"},
+        status=201,
+    )
+    person = make_client(channel="sms", address="+447700900777")
+    message = outbox.queue_message(person, "hi")
+    run_worker()
+    message.refresh_from_db()
+    assert (message.status, message.external_id) == (MessageStatus.SENT, "SM" + "1" * 32)
