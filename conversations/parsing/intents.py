@@ -1,0 +1,91 @@
+"""Intents that override the consultation (STOP, "talk to the artist", "refund" …)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    """What a message asks for, beyond answering the current question."""
+
+    OPT_OUT = "opt_out"
+    RESTART = "restart"
+    CONTINUE = "continue"
+    HUMAN = "human"
+    REFUND = "refund"
+    DELETE_DATA = "delete_data"
+    PRICE_HAGGLE = "price_haggle"
+    SCHEDULING = "scheduling"
+
+
+# Carrier keywords count only as the whole message: "I'll stop by" or "don't stop" is chat.
+_WHOLE_MESSAGE = {
+    Intent.OPT_OUT: {
+        "stop",
+        "stopall",
+        "stop all",
+        "unsubscribe",
+        "opt out",
+        "opt-out",
+        "optout",
+        "end",
+        "quit",
+        "cancel",
+    },
+    Intent.RESTART: {"start", "resume", "unstop"},
+    Intent.CONTINUE: {"continue"},
+}
+
+# Phrases anywhere in the message, as whole words; checked in this order, first wins.
+_PHRASES = {
+    Intent.DELETE_DATA: (
+        r"(?:delete|remove|erase) (?:all )?my (?:data|details|info|information)",
+        r"gdpr",
+    ),
+    Intent.REFUND: (r"refund(?:s|ed)?", r"money back"),
+    Intent.HUMAN: (
+        r"humans?",
+        r"artist",
+        r"real person",
+        r"(?:talk|speak) to (?:someone|somebody|a person)",
+        r"speak to the artist",
+    ),
+    Intent.PRICE_HAGGLE: (
+        r"discount(?:s|ed)?",
+        r"cheaper",
+        r"lower the price",
+        r"best price",
+        r"negotiat(?:e|ed|ing|ion|able)",
+    ),
+    Intent.SCHEDULING: (
+        r"when are you free",
+        r"what dates",
+        r"availability",
+        r"are you available",
+        r"book me in for",
+    ),
+}
+_COMPILED = {
+    intent: re.compile(r"(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])")
+    for intent, patterns in _PHRASES.items()
+}
+
+
+def _normalise(text: str) -> str:
+    text = (text or "").replace("’", "'").replace("‘", "'").casefold()
+    return " ".join(text.split()).strip(" .!?,;:")
+
+
+def detect_intent(text: str) -> Intent | None:
+    """The intent a message expresses, or None when it is just an answer."""
+    message = _normalise(text)
+    if not message:
+        return None
+    for intent, keywords in _WHOLE_MESSAGE.items():
+        if message in keywords:
+            return intent
+    for intent, pattern in _COMPILED.items():
+        if pattern.search(message):
+            return intent
+    return None

