@@ -1,0 +1,28 @@
+# leadbot web and worker image (docker-compose.yml runs gunicorn and `manage.py db_worker`).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# psycopg[binary] ships its own libpq: no system packages needed.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# The manifest static storage (DJANGO_DEBUG off) needs collected files. Settings refuse to load
+# without these values; the placeholders exist only for this build step.
+RUN DATABASE_URL=postgres://build@localhost/build DJANGO_SECRET_KEY=build \
+    WHATSAPP_APP_SECRET=build DJANGO_ALLOWED_HOSTS=build \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 10001 --home-dir /app leadbot
+USER leadbot
+
+EXPOSE 8000
+CMD ["gunicorn", "leadbot.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", \
+     "--no-control-socket"]

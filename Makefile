@@ -1,0 +1,60 @@
+# leadbot: `make test`, `make run`. See DESIGN.md §7.
+#
+# Without DATABASE_URL the targets use the embedded PostgreSQL under .data/pg (scripts/devdb.py),
+# started on demand and left running; `make db-stop` stops it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+PYTEST_ARGS ?= -n 2
+
+# Shell prefix for a recipe line: DATABASE_URL from the environment, else the embedded server's
+# (only evaluated when the line runs, i.e. after the venv exists; a failing start stops make).
+WITH_DB = url="$${DATABASE_URL:-}"; \
+	if [ -z "$$url" ]; then url="$$($(PY) scripts/devdb.py url)" || exit 1; fi; \
+	export DATABASE_URL="$$url";
+
+.PHONY: venv test run lint format bench db db-status db-stop
+
+venv: $(VENV)/.installed
+
+# Reinstall only when requirements.txt is newer than the stamp.
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+test: venv
+	$(RUFF) check .
+	$(RUFF) format --check .
+	@$(WITH_DB) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Migrate, ensure an admin user, then gunicorn on 127.0.0.1:8000 plus `manage.py db_worker`.
+# DJANGO_DEBUG=1 unless set. Ctrl-C stops both (scripts/run.sh).
+run: venv
+	@scripts/run.sh
+
+lint: venv
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: venv
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+bench: venv
+	@if [ -f bench/webhook_load.py ]; then \
+		$(WITH_DB) $(PY) bench/webhook_load.py; \
+	else \
+		echo "bench/webhook_load.py does not exist yet"; \
+	fi
+
+db: venv
+	@$(PY) scripts/devdb.py url
+
+db-status: venv
+	@$(PY) scripts/devdb.py status
+
+db-stop: venv
+	@$(PY) scripts/devdb.py stop
