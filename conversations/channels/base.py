@@ -113,7 +113,7 @@ class SendError(Exception):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = str(code)
         self.detail = detail
-        self.status = status
+        self.http_status = status
         # ids of the parts of a split message that went out before this failure
         self.sent_ids = sent_ids
 

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import threading
 import time
 import uuid
 from collections import deque
@@ -12,10 +13,10 @@ from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from conversations.channels import whatsapp
-
 from conversations import lifecycle
-from conversations.models import TRANSITIONS, Client, Lead, Status
+from conversations.channels import whatsapp
+from conversations.models import TRANSITIONS, Client, Lead, Question, Status
+from conversations.questions import seed_default_script
 
 _phones = itertools.count(447700900001)
 
@@ -98,9 +99,7 @@ def post_whatsapp(client):
             signature = sign_body(raw)
         if signature is not False:
             headers["HTTP_X_HUB_SIGNATURE_256"] = signature
-        return client.post(
-            "/webhooks/whatsapp/", raw, content_type="application/json", **headers
-        )
+        return client.post("/webhooks/whatsapp/", raw, content_type="application/json", **headers)
 
     return post
 
@@ -123,3 +122,33 @@ def run_worker():
         worker.run_task(task_result)
         ran += 1
     return ran
+
+
+@pytest.fixture
+def seeded_script(db):
+    """The default consultation script; transactional tests flush the seeded rows, so reseed."""
+    seed_default_script(Question)
+    return list(Question.objects.script())
+
+
+@pytest.fixture
+def answer_late(httpserver):
+    """A provider handler that answers only after the client gave up (a timeout).
+
+    The late answer is let through before the test ends, so its log entry cannot leak into
+    the next test that shares the server.
+    """
+    released = threading.Event()
+
+    def respond_with(response):
+        def handler(request):
+            released.wait(5)
+            return response
+
+        return handler
+
+    yield respond_with
+    released.set()
+    deadline = time.monotonic() + 5
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -6,7 +6,6 @@ import hmac
 import json
 import os
 import socket
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -572,7 +571,7 @@ def test_error_mapping(httpserver, client, status, body, error, code):
     with pytest.raises(error) as excinfo:
         client.send_text("447700900123", "hello")
     assert excinfo.value.code == code
-    assert excinfo.value.status == status
+    assert excinfo.value.http_status == status
     if error is OutsideWindowError:
         assert isinstance(excinfo.value, PermanentSendError)
 
@@ -593,12 +592,9 @@ def test_success_without_message_id_is_permanent(httpserver, client):
     assert excinfo.value.code == "bad_response"
 
 
-def test_timeout_is_transient(httpserver):
-    def slow(request):
-        time.sleep(1)
-        return Response(json.dumps(ok()), content_type="application/json")
-
-    httpserver.expect_request(PATH, method="POST").respond_with_handler(slow)
+def test_timeout_is_transient(httpserver, answer_late):
+    late = answer_late(Response(json.dumps(ok()), content_type="application/json"))
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(late)
     client = WhatsAppClient(httpserver.url_for("/v23.0"), TOKEN, PHONE_ID, timeout=0.2)
     with pytest.raises(TransientSendError) as excinfo:
         client.send_text("447700900123", "hello")

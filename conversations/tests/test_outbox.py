@@ -3,11 +3,12 @@
 The provider is a real HTTP server on 127.0.0.1 (pytest-httpserver) speaking the Graph API.
 """
 
+import io
 import json
-import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -148,12 +149,11 @@ def test_a_5xx_is_retried_later_with_backoff(graph, client_in_window, status):
     assert retry.run_after == message.next_attempt_at
 
 
-def test_a_timeout_is_retried(graph, client_in_window, settings):
-    def slow(request):
-        time.sleep(0.5)
-        return Response(json.dumps(accepted("wamid.late")), content_type="application/json")
-
-    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(slow)
+def test_a_timeout_is_retried(graph, client_in_window, settings, answer_late):
+    late = answer_late(
+        Response(json.dumps(accepted("wamid.late")), content_type="application/json")
+    )
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(late)
     settings.OUTBOUND_TIMEOUT_SECONDS = 0.2
     message = outbox.queue_message(client_in_window, "hello")
     run_worker()
@@ -163,9 +163,7 @@ def test_a_timeout_is_retried(graph, client_in_window, settings):
 
 
 def test_the_last_failed_attempt_makes_the_message_dead(graph, client_in_window):
-    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
-        graph_error(2), status=503
-    )
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(graph_error(2), status=503)
     message = outbox.queue_message(client_in_window, "hello")
     Message.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
     run_worker()
@@ -275,3 +273,10 @@ def test_sms_goes_through_twilio(httpserver, settings, make_client):
     run_worker()
     message.refresh_from_db()
     assert (message.status, message.external_id) == (MessageStatus.SENT, "SM" + "1" * 32)
+
+
+def test_flush_outbox_reenqueues_due_messages(client_in_window):
+    message = outbox.queue_message(client_in_window, "hello")
+    DBTaskResult.objects.all().delete()  # the task was lost with its worker
+    call_command("flush_outbox", stdout=io.StringIO())
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
