@@ -1,0 +1,442 @@
+"""Every word the bot sends, en-GB, in one place; flow code never spells out a sentence.
+
+Most messages come in a few variants so the bot sounds less canned. The variant is chosen by
+the lead's id, so one client always hears the same voice and tests are deterministic.
+"""
+
+from django.utils.timezone import localtime
+
+from conversations.parsing import format_money
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _pick(lead, *variants, turn=0):
+    """The variant for this lead (and `turn`, to vary a phrase said at every step)."""
+    return variants[((getattr(lead, "pk", None) or 0) + turn) % len(variants)]
+
+
+def _first_name(name):
+    return (name or "").strip().split(" ")[0][:40]
+
+
+def money(amount_minor, currency):
+    return format_money(amount_minor, currency)
+
+
+def join_places(places, conjunction="or"):
+    """'London', 'London or Berlin', 'London, Berlin or Paris'."""
+    places = list(places)
+    if len(places) <= 1:
+        return "".join(places)
+    return f"{', '.join(places[:-1])} {conjunction} {places[-1]}"
+
+
+# -- asking questions ----------------------------------------------------------------------
+
+
+def question_text(prompt, options=()):
+    """A question as sent: the artist's prompt, plus a numbered menu for choice questions."""
+    if not options:
+        return prompt
+    menu = "\n".join(
+        f"{number}. {option[1] if isinstance(option, list | tuple) else option}"
+        for number, option in enumerate(options, start=1)
+    )
+    return f"{prompt}\n{menu}"
+
+
+def greeting(lead, name, question):
+    hello = f"Hi {_first_name(name)}!" if _first_name(name) else "Hi!"
+    intro = _pick(
+        lead,
+        "Thanks for getting in touch about a tattoo. I'll ask a few quick questions so the "
+        "artist has everything they need — it only takes a couple of minutes.",
+        "Lovely to hear from you. I'm the studio's assistant: a few quick questions and your "
+        "idea goes straight to the artist.",
+        "Thanks for your message! I'll take a few details about your idea first, then pass "
+        "them to the artist.",
+    )
+    return f"{hello} {intro}\n\n{question}"
+
+
+def welcome_back(lead, question):
+    intro = _pick(
+        lead,
+        "Welcome back! Let's pick up where we left off.",
+        "Good to hear from you again — let's carry on.",
+        "Hello again! Here's where we got to.",
+    )
+    return f"{intro}\n\n{question}"
+
+
+def resubscribed(lead, question):
+    return (
+        "You're back on — you'll get messages from us again. Let's carry on where we left off."
+        f"\n\n{question}"
+    )
+
+
+def resubscribed_plain(lead):
+    return "You're back on — you'll get messages from us again."
+
+
+def next_question(lead, question, step=0):
+    thanks = _pick(lead, "Thanks!", "Got it.", "Great, thank you.", "Perfect.", turn=step)
+    return f"{thanks}\n\n{question}"
+
+
+def repeat_question(lead, question):
+    return question
+
+
+def repair(lead, reason, example, attempt):
+    """The repair prompt after a failed answer: what went wrong and an answer that works."""
+    opening = (
+        _pick(lead, "Sorry, I didn't quite get that.", "Hmm, I couldn't make that out.")
+        if attempt <= 1
+        else _pick(lead, "Sorry, still not quite there.", "Sorry, I'm still not sure.")
+    )
+    # The parser's reason often carries an example already; only add ours when it differs.
+    hint = f"\nSomething like “{example}” works." if example and example not in reason else ""
+    return f"{opening} {reason}{hint}"
+
+
+def one_at_a_time(lead, question):
+    intro = _pick(
+        lead,
+        "Thanks! Let's take it one question at a time so nothing gets lost.",
+        "Thank you — I'll go through the questions one by one so I get everything right.",
+    )
+    return f"{intro}\n\n{question}"
+
+
+def media_kept(lead, question):
+    intro = _pick(
+        lead,
+        "Thanks for the picture — I've kept it with your enquiry.",
+        "Got the image, thank you — it's saved with your enquiry.",
+    )
+    return f"{intro}\n\n{question}"
+
+
+def cannot_read(lead, kind, question):
+    if kind == "audio":
+        intro = "Sorry, I can't listen to voice notes here — could you type your answer?"
+    else:
+        intro = "Sorry, I can't read that kind of message — could you type your answer?"
+    return f"{intro}\n\n{question}"
+
+
+# -- the confirmation summary --------------------------------------------------------------
+
+LABELS = {
+    "idea": "Idea",
+    "placement": "Placement",
+    "dimensions": "Size",
+    "style": "Style",
+    "complexity": "Detail",
+    "coverup": "Cover-up",
+    "reference_images": "References",
+    "budget": "Budget",
+    "location_city": "Your city",
+    "location_country": "Your country",
+    "instagram_handle": "Instagram",
+    "travel_city": "Tattoo city",
+    "timing": "Timing",
+    "tour_offer": "Happy to travel",
+}
+
+
+def label_for(key):
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def summary_line(label, value):
+    return f"• {label}: {value}"
+
+
+def summary(lead, lines):
+    intro = _pick(
+        lead,
+        "Here's what I've got:",
+        "Thanks! Here's a summary of your idea:",
+        "Lovely — here's everything so far:",
+    )
+    body = "\n".join(lines) or "(no answers yet)"
+    return (
+        f"{intro}\n\n{body}\n\nIs that all correct? Reply YES to send it to the artist, or tell "
+        "me what to change — for example “change budget to 800”."
+    )
+
+
+def media_display(images, links):
+    """'2 images, 1 link' or 'None' for the summary."""
+    parts = []
+    if images:
+        parts.append(f"{images} image{'s' if images != 1 else ''}")
+    if links:
+        parts.append(f"{links} link{'s' if links != 1 else ''}")
+    return ", ".join(parts) or "None"
+
+
+def ask_what_to_change(lead):
+    return (
+        "No problem — what would you like to change? For example “change budget to 800” or "
+        "“change placement to left forearm”."
+    )
+
+
+def confirm_unclear(lead):
+    return (
+        "Sorry, I didn't catch that. Reply YES if the summary is right, or tell me what to "
+        "change — for example “change budget to 800”."
+    )
+
+
+def correction_unknown_field(lead, labels):
+    return (
+        f"Which answer would you like to change? You can change: {', '.join(labels)}. "
+        "For example “change budget to 800”."
+    )
+
+
+def correction_repair(lead, label, reason, example):
+    hint = f" For example: “change {label.lower()} to {example}”." if example else ""
+    return f"Sorry, I couldn't use that for {label.lower()}. {reason}{hint}"
+
+
+# -- the end of the consultation -----------------------------------------------------------
+
+
+def qualified(lead):
+    return _pick(
+        lead,
+        "Thank you — that's everything I need! The artist will look at your idea and get back "
+        "to you here soon.",
+        "All done, thank you! Your idea is with the artist now; they'll reply here soon.",
+        "Perfect, that's everything. The artist will review your idea and be in touch here.",
+    )
+
+
+def budget_below_minimum(lead, budget, minimum):
+    return (
+        f"Thanks! Just so you know, the artist's minimum for a piece is {minimum}, and your "
+        f"budget is {budget}. If you can stretch to that, reply with your new budget; either "
+        "way the artist will look at your idea and get back to you."
+    )
+
+
+def budget_other_currency(lead, budget):
+    return (
+        f"Thanks! The artist prices in pounds, so they'll check your budget of {budget} and "
+        "get back to you here."
+    )
+
+
+def budget_noted(lead, budget):
+    return f"Thanks — I've updated your budget to {budget} and passed it on to the artist."
+
+
+TOUR_YES = "tour_yes"
+TOUR_NO = "tour_no"
+
+
+def tour_buttons():
+    return [(TOUR_YES, "Yes, I can travel"), (TOUR_NO, "No, thanks")]
+
+
+def tour_offer(lead, city, places):
+    return (
+        f"Thanks! The artist isn't working in {city} at the moment — they're in "
+        f"{join_places(places, 'and')}. Would you be happy to travel to "
+        f"{join_places(places)} for your session? Reply YES or NO."
+    )
+
+
+def tour_unclear(lead, places):
+    return (
+        f"Sorry, I didn't catch that — would you be able to come to {join_places(places)}? "
+        "Reply YES or NO."
+    )
+
+
+def tour_declined(lead, city):
+    return (
+        "No problem at all. I've put you on the waitlist, and we'll let you know if the artist "
+        f"comes to {city}."
+    )
+
+
+# -- handover ------------------------------------------------------------------------------
+
+
+def handover(lead, kind):
+    """What the client hears when a person takes over; `kind` says why."""
+    if kind == "refund":
+        return (
+            "I've passed your refund question to the artist, who'll get back to you here "
+            "personally."
+        )
+    if kind == "delete_data":
+        return (
+            "I've passed your request to delete your data to the artist; they'll confirm here "
+            "once it's done."
+        )
+    if kind == "parse":
+        return (
+            "Sorry, I'm struggling to understand that one. I've asked the artist to pick it up "
+            "with you personally — they'll reply here."
+        )
+    if kind == "coverup":
+        return (
+            "Thanks! Cover-ups need the artist's own eye, so I've passed your details to them "
+            "— they'll get back to you here."
+        )
+    return _pick(
+        lead,
+        "Of course — I've passed your message to the artist, who'll reply here as soon as they "
+        "can.",
+        "No problem, I've asked the artist to get back to you personally. They'll reply here.",
+    )
+
+
+def holding_reply(lead):
+    return _pick(
+        lead,
+        "Thanks for your message — the artist has it and will reply as soon as they can.",
+        "Thank you! Your message is with the artist; they'll get back to you here soon.",
+    )
+
+
+def resumed(lead, question):
+    return f"Thanks for waiting! Let's carry on where we left off.\n\n{question}"
+
+
+# -- opting out ----------------------------------------------------------------------------
+
+
+def opt_out_confirmation(lead):
+    return "You won't get any more messages from us. If you change your mind, just reply START."
+
+
+# -- statuses without a conversation -------------------------------------------------------
+
+
+def acknowledgement(lead, status, *, deposit=None):
+    """The occasional reply while the lead waits on someone else."""
+    if status == "AWAITING_DEPOSIT":
+        amount = f" of {deposit}" if deposit else ""
+        return (
+            f"Thanks! Your booking is waiting on the deposit{amount}; the payment link is in "
+            "my earlier message. Reply here if you need any help."
+        )
+    if status == "DEPOSIT_EXPIRED":
+        return (
+            "Thanks for your message. Your deposit link has expired — the artist will be in "
+            "touch about a new one."
+        )
+    if status in ("DEPOSIT_PAID", "BOOKING_LINK_SENT", "BOOKING_PENDING"):
+        return "Thanks! Your deposit is in and the artist will confirm your date with you here."
+    if status == "COLLECTING_TIME_WINDOWS":
+        return "Thanks! The artist is looking at dates and will confirm with you here."
+    if status == "NEEDS_FOLLOW_UP":
+        return "Thanks for your message — the artist will look at your enquiry and get back to you."
+    if status in ("BOOKED",):
+        return "Thanks for your message! The artist will see it and reply if needed."
+    return _pick(
+        lead,
+        "Thanks! The artist is reviewing your enquiry and will be in touch soon.",
+        "Thank you — your enquiry is with the artist, who'll get back to you here.",
+    )
+
+
+# -- notices outside any lead (used by flows/inbound.py) -----------------------------------
+
+
+def pilot_not_available():
+    return (
+        "Thanks for your message! This number isn't taking enquiries just yet — please get in "
+        "touch through the studio's Instagram instead."
+    )
+
+
+def panic_holding_reply():
+    return (
+        "Thanks for your message! The assistant is paused for a moment; the artist will reply "
+        "to you personally."
+    )
+
+
+def panic_artist_note(client, body):
+    return f"Paused: message from {client.display_name or client.address}: {body[:300]}"
+
+
+# -- notes to the artist (their own phone, not the client) ---------------------------------
+
+
+def artist_packet(lead, *, client, reason, answers, failures, estimate, recent):
+    """The handover packet: everything the artist needs to pick the conversation up."""
+    lines = [
+        f"🙋 Lead #{lead.pk} needs you: {reason}",
+        f"Client: {client.display_name or '(no name)'} · {client.address} ({client.channel})",
+    ]
+    if answers:
+        lines += ["", "Answers:", *answers]
+    if failures:
+        lines += ["", "Not understood: " + ", ".join(f"{k} ×{n}" for k, n in failures.items())]
+    if estimate:
+        lines += ["", f"Estimate: {estimate}"]
+    if recent:
+        lines += ["", "Last messages:", *recent]
+    return "\n".join(lines)
+
+
+def artist_recent_line(message):
+    arrow = "←" if message.direction == "in" else "→"
+    when = localtime(message.created_at).strftime("%d %b %H:%M")
+    body = message.body if len(message.body) <= 120 else message.body[:119] + "…"
+    return f"{when} {arrow} {body or f'[{message.kind}]'}"
+
+
+def artist_estimate(size_category, xl_days, deposit):
+    if not size_category:
+        return ""
+    days = f", {xl_days} day{'s' if xl_days != 1 else ''}" if xl_days else ""
+    return f"{size_category}{days}; deposit {deposit}" if deposit else f"{size_category}{days}"
+
+
+def artist_new_lead(lead, *, client, answers, estimate, headline):
+    lines = [
+        f"✨ Lead #{lead.pk}: {headline}",
+        f"Client: {client.display_name or '(no name)'} · {client.address}",
+        "",
+        *answers,
+    ]
+    if estimate:
+        lines += ["", f"Estimate: {estimate}"]
+    return "\n".join(lines)
+
+
+def artist_budget_update(lead, budget):
+    return f"💷 Lead #{lead.pk} updated their budget to {budget}."
+
+
+def artist_handover_reason(kind, detail=""):
+    """The handover reason stored on the lead and shown to the artist."""
+    reasons = {
+        "human": "Client asked for a person",
+        "refund": "Client asked about a refund",
+        "delete_data": "Client asked to delete their data",
+        "price_haggle": "Client wants to discuss the price",
+        "scheduling": "Client asked about dates or availability",
+        "coverup": "Cover-up: needs the artist's assessment",
+        "parse": f"Could not understand the answer to “{detail}” after 3 tries",
+        "confirmation": "Could not confirm the summary after 3 tries",
+        "tour_offer": "Could not understand the reply to the tour offer after 3 tries",
+    }
+    return reasons.get(kind, detail or kind)
+
+
+def summary_not_sent_yet():
+    return "(not answered)"

@@ -1,0 +1,116 @@
+"""Handing a lead to the artist (NEEDS_ARTIST_REPLY), holding replies, and resuming.
+
+Whoever resumes — the artist in the admin or the API, or the client's CONTINUE — goes through
+`lifecycle.transition(lead, "resume")`; the hook below then re-asks the current question, so
+every path resumes the same way.
+"""
+
+from django.utils import timezone
+
+from conversations import copy, lifecycle, outbox
+from conversations.flows import answers as script_answers
+from conversations.flows import tour
+from conversations.models import Question, Status, StudioSettings
+from conversations.parsing import Intent
+
+# Intents that mean "a person should answer this", and the handover kind each one names.
+HANDOVER_INTENTS = {
+    Intent.HUMAN: "human",
+    Intent.REFUND: "refund",
+    Intent.DELETE_DATA: "delete_data",
+    Intent.PRICE_HAGGLE: "price_haggle",
+    Intent.SCHEDULING: "scheduling",
+}
+RECENT_MESSAGES = 6
+
+
+def hand_over(turn, kind, detail=""):
+    """Move the lead to the artist, tell the client once, and send the artist the packet."""
+    reason = copy.artist_handover_reason(kind, detail)
+    turn.transition("hand_over", reason=reason, actor="bot")
+    # A new episode: the client's first message while waiting gets a holding reply again.
+    turn.update_lead(handover_reason=reason[:255], last_holding_reply_at=None)
+    turn.reply(copy.handover(turn.lead, kind), purpose="handover")
+    notify_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
+
+
+def hand_over_for_intent(turn):
+    hand_over(turn, HANDOVER_INTENTS[turn.intent])
+
+
+def wants_a_person(turn):
+    return turn.intent in HANDOVER_INTENTS
+
+
+def on_message(turn):
+    """NEEDS_ARTIST_REPLY: CONTINUE resumes; anything else gets the holding reply, rarely."""
+    if turn.intent in (Intent.CONTINUE, Intent.RESTART):
+        # The resume hook re-asks the current question; nothing more to send here.
+        turn.transition("resume", reason="Client asked to continue", actor="client")
+        return
+    send_rate_limited(turn, copy.holding_reply(turn.lead), turn.studio.holding_reply_cooldown)
+
+
+def send_rate_limited(turn, body, cooldown, *, purpose="holding"):
+    """Reply at most once per `cooldown` (lead.last_holding_reply_at); the message is kept."""
+    last = turn.lead.last_holding_reply_at
+    now = timezone.now()
+    if last is not None and now - last < cooldown:
+        return None
+    turn.update_lead(last_holding_reply_at=now)
+    return turn.reply(body, purpose=purpose)
+
+
+def packet(lead, reason, *, current=None, studio=None):
+    """The handover packet: client, reason, latest answers, parse failures, estimate, recent."""
+    studio = studio or StudioSettings.load()
+    labelled = script_answers.labelled_answers(lead, list(Question.objects.script()), studio)
+    recent = list(lead.messages.order_by("-created_at", "-id")[:RECENT_MESSAGES])
+    # The message being handled is saved against the lead only after the flow returns.
+    if current is not None and all(m.pk != current.pk for m in recent):
+        recent = [current, *recent[: RECENT_MESSAGES - 1]]
+    estimate = ""
+    if lead.size_category:
+        deposit = copy.money(lead.deposit_minor, studio.currency) if lead.deposit_minor else ""
+        estimate = copy.artist_estimate(lead.size_category, lead.xl_days, deposit)
+    return copy.artist_packet(
+        lead,
+        client=lead.client,
+        reason=reason,
+        answers=labelled,
+        failures={k: n for k, n in (lead.parse_failures or {}).items() if n},
+        estimate=estimate,
+        recent=[copy.artist_recent_line(m) for m in reversed(recent)],
+    )
+
+
+def notify_artist(body, *, lead=None):
+    """A note to the artist's phone; an artist who opted out of their own bot is not an error."""
+    try:
+        return outbox.notify_artist(body, lead=lead)
+    except outbox.OptedOut:
+        return None
+
+
+def reask(lead):
+    """After a resume: ask the current question again (or the summary / the tour offer)."""
+    client = lead.client
+    if client.is_opted_out:
+        return None
+    if lead.status == Status.QUALIFYING:
+        script = list(Question.objects.script())
+        if not script:
+            return None  # no consultation configured: nothing to ask
+        prompt = script_answers.current_prompt(lead, script)
+        body = copy.resumed(lead, prompt)
+        return outbox.queue_message(client, body, lead=lead, purpose="question")
+    if lead.status == Status.TOUR_CONVERSION_OFFERED:
+        return tour.send_offer(lead)
+    # Later statuses are between the client and the artist, who just talked to them.
+    return None
+
+
+@lifecycle.after_transition
+def _reask_after_resume(lead, change):
+    if change.transition == "resume":
+        reask(lead)

@@ -1,0 +1,67 @@
+"""Where the artist works: the home city and the active tour stops (TourStop, in the admin)."""
+
+import unicodedata
+
+from django.db.models import Q
+from django.utils import timezone
+
+from conversations import copy, outbox
+from conversations.models import StudioSettings, TourStop
+
+TRAVEL_KEY = "travel_city"
+
+
+def _fold(name):
+    name = unicodedata.normalize("NFKD", (name or "").casefold())
+    return " ".join("".join(ch for ch in name if not unicodedata.combining(ch)).split())
+
+
+def active_stops(today=None):
+    today = today or timezone.localdate()
+    return TourStop.objects.filter(active=True).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+
+
+def places(studio, stops):
+    """The cities the artist works in, home first, each once."""
+    names = [studio.home_city, *(stop.city for stop in stops)]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def requested(answers):
+    """The parsed travel-city answer as a dict, or None when there is nothing to check."""
+    answer = answers.get(TRAVEL_KEY)
+    value = answer.value if answer is not None else None
+    if not isinstance(value, dict) or value.get("flexible"):
+        return None
+    if not (value.get("city") or value.get("country_code")):
+        return None
+    return value
+
+
+def is_served(place, studio, stops):
+    """True when the artist works in the requested city (or, given only a country, in it)."""
+    if place.get("city"):
+        return _fold(place["city"]) in {_fold(name) for name in places(studio, stops)}
+    countries = {studio.home_country_code, *(stop.country_code for stop in stops)}
+    return place["country_code"] in {code.upper() for code in countries if code}
+
+
+def place_name(place):
+    return place.get("city") or place.get("country") or place.get("country_code", "")
+
+
+def offer_text(lead, place, studio, stops):
+    return copy.tour_offer(lead, place_name(place), places(studio, stops))
+
+
+def send_offer(lead):
+    """Ask again whether the client can travel (after a resume)."""
+    place = requested(lead.current_answers())
+    if place is None:
+        return None
+    body = offer_text(lead, place, StudioSettings.load(), list(active_stops()))
+    return outbox.queue_message(
+        lead.client, body, lead=lead, purpose="tour_offer", buttons=copy.tour_buttons()
+    )

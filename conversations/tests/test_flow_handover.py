@@ -1,0 +1,161 @@
+"""Handover: the packet, the rate-limited holding reply, and resuming from every door."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from conversations import lifecycle
+from conversations.flows import handover
+from conversations.models import Client, Lead, Message, Status, StudioSettings
+from conversations.tests.test_flow_support import Chat
+
+pytestmark = pytest.mark.django_db
+
+ARTIST = "447700900000"
+
+
+@pytest.fixture
+def artist(settings):
+    settings.ARTIST_PHONE = f"+{ARTIST}"
+
+
+def to_artist():
+    return list(Message.objects.outbound().filter(client__address=ARTIST).order_by("pk"))
+
+
+def handed_over_at(make_client, script, key, mode="flow"):
+    chat = Chat(make_client(display_name="Robin Banks"), mode)
+    chat.say("hi")
+    chat.answer_until(key, script)
+    chat.say("I'd like to speak to the artist")
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+    return chat
+
+
+def test_the_packet_carries_client_reason_answers_failures_estimate_and_last_messages(
+    make_client, seeded_script, artist
+):
+    chat = Chat(make_client(display_name="Robin Banks"), "flow")
+    chat.say("hi")
+    chat.answer_until("complexity", seeded_script)
+    chat.say("no idea")
+    chat.say("talk to someone please")
+
+    [packet] = to_artist()
+    body = packet.body
+    lead = chat.lead
+    assert f"Lead #{lead.pk}" in body
+    assert "Robin Banks" in body and lead.client.address in body
+    assert "Client asked for a person" in body
+    assert "Size: 10 × 12 cm" in body
+    assert "complexity ×1" in body
+    assert "talk to someone please" in body
+    assert packet.lead_id is None  # a note to the artist is not part of the client's transcript
+
+
+def test_every_handover_episode_notifies_the_artist(make_client, seeded_script, artist):
+    chat = handed_over_at(make_client, seeded_script, "placement")
+    chat.say("continue")
+    chat.say("can I get a discount?")
+    assert len(to_artist()) == 2
+    assert chat.lead.handover_reason == "Client wants to discuss the price"
+
+
+def test_the_holding_reply_goes_again_once_the_cooldown_has_passed(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "placement")
+    assert len(chat.send("hello?")) == 1
+    assert chat.send("hello??") == []
+    cooldown = StudioSettings.load().holding_reply_cooldown
+    Lead.objects.filter(pk=chat.lead.pk).update(
+        last_holding_reply_at=timezone.now() - cooldown - timedelta(minutes=1)
+    )
+    assert len(chat.send("still there?")) == 1
+    assert chat.send("?") == []
+
+
+def test_a_new_handover_episode_gets_its_own_holding_reply(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "placement")
+    assert len(chat.send("hello?")) == 1
+    chat.say("continue")
+    chat.say("I want a refund")
+    assert len(chat.send("hello?")) == 1
+
+
+def test_the_cooldown_is_the_artists_setting(make_client, seeded_script):
+    StudioSettings.objects.update_or_create(pk=1, defaults={"holding_reply_cooldown": timedelta(0)})
+    chat = handed_over_at(make_client, seeded_script, "placement")
+    assert len(chat.send("hello?")) == 1
+    assert len(chat.send("hello??")) == 1
+
+
+def test_resume_at_the_summary_shows_the_summary_again(make_client, seeded_script):
+    chat = Chat(make_client(), "flow")
+    chat.say("hi")
+    chat.answer_until(None, seeded_script)
+    chat.say("can I talk to a human")
+    lead = lifecycle.transition(chat.lead, "resume", reason="", actor="artist")
+    reasked = Message.objects.outbound().filter(lead=lead).last()
+    assert "Budget: £500" in reasked.body and "YES" in reasked.body
+    chat.say("yes")
+    assert chat.lead.status == Status.PENDING_APPROVAL
+
+
+def test_resume_to_a_later_status_sends_nothing(make_lead, seeded_script):
+    lead = make_lead(Status.AWAITING_DEPOSIT)
+    lead = lifecycle.transition(lead, "hand_over", reason="", actor="test")
+    before = Message.objects.count()
+    lead = lifecycle.transition(lead, "resume", reason="", actor="artist")
+    assert lead.status == Status.AWAITING_DEPOSIT
+    assert Message.objects.count() == before
+
+
+def test_resume_to_the_tour_offer_asks_again_with_buttons(make_client, seeded_script):
+    chat = Chat(make_client(), "flow")
+    chat.say("hi")
+    chat.answer_until(None, seeded_script, {"travel_city": "Lisbon"})
+    chat.say("yes")
+    chat.say("I'd like to talk to the artist first")
+    lifecycle.transition(chat.lead, "resume", reason="", actor="artist")
+    offer = Message.objects.outbound().filter(lead=chat.lead).last()
+    assert "Lisbon" in offer.body and offer.payload["buttons"]
+    assert chat.lead.status == Status.TOUR_CONVERSION_OFFERED
+
+
+def test_resume_through_the_api_reasks_the_question(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    user = get_user_model().objects.create_superuser("artist", "a@example.com", "pw-12345")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    response = api.post(
+        f"/api/leads/{chat.lead.pk}/transitions/",
+        {"transition": "resume", "reason": "called them"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    reasked = Message.objects.outbound().filter(lead=chat.lead).last()
+    assert seeded_script[3].prompt in reasked.body
+
+
+def test_an_artist_who_opted_out_of_their_own_number_does_not_break_a_handover(
+    make_client, seeded_script, artist
+):
+    Client.objects.create(channel="whatsapp", address=ARTIST, opted_out_at=timezone.now())
+    chat = handed_over_at(make_client, seeded_script, "placement")
+    assert to_artist() == []
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+
+
+def test_the_resume_hook_is_registered_once_by_the_app():
+    hooks = lifecycle._after_transition_hooks
+    assert hooks.count(handover._reask_after_resume) == 1
+
+
+def test_the_handover_packet_through_the_webhook(make_client, seeded_script, artist):
+    chat = handed_over_at(make_client, seeded_script, "budget", mode="webhook")
+    [packet] = to_artist()
+    assert "speak to the artist" in packet.body
+    assert chat.lead.handover_reason == "Client asked for a person"

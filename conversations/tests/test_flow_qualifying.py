@@ -1,0 +1,492 @@
+"""The consultation in detail: guards, corrections, the qualification rules and their edges."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conversations import lifecycle
+from conversations.channels.base import InboundMessage
+from conversations.flows import qualifying
+from conversations.flows.conversation import handle_message
+from conversations.models import (
+    Answer,
+    Direction,
+    Lead,
+    Message,
+    MessageStatus,
+    Question,
+    Status,
+    StudioSettings,
+    TourStop,
+)
+from conversations.tests.test_flow_support import Chat, photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat(make_client, seeded_script):
+    """A client who has said hello and been asked the first question."""
+    conversation = Chat(make_client(display_name="Alex"), "flow")
+    conversation.say("hi")
+    return conversation
+
+
+def step_of(script, key):
+    return [q.key for q in script].index(key)
+
+
+def at_summary(chat, script, **answers):
+    chat.answer_until(None, script, answers)
+    assert chat.lead.current_step == len(script)
+
+
+# -- starting ---------------------------------------------------------------------------
+
+
+def test_the_first_message_is_kept_greets_and_asks_the_first_question(make_client, seeded_script):
+    chat = Chat(make_client(), "flow")
+    [greeting] = chat.send("Hello, do you have space for a small piece?")
+    lead = chat.lead
+    assert lead.status == Status.QUALIFYING
+    assert lead.messages.inbound().get().body.startswith("Hello")
+    assert greeting.body.startswith("Hi!")  # no profile name, no name
+    assert seeded_script[0].prompt in greeting.body
+    assert greeting.lead_id == lead.pk
+    assert not Answer.objects.exists()  # a greeting is not an answer
+
+
+def test_asking_for_a_person_in_the_first_message_hands_over_at_once(make_client, seeded_script):
+    chat = Chat(make_client(), "flow")
+    reply = chat.say("Can I speak to the artist?")
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+    assert "artist" in reply
+    assert [c.transition for c in chat.lead.status_changes.all()] == [
+        "start_qualifying",
+        "hand_over",
+    ]
+
+
+@pytest.mark.parametrize("status", [Status.ABANDONED, Status.STALE])
+def test_a_dormant_lead_restarts_where_it_stopped(make_lead, seeded_script, status):
+    lead = make_lead(status)
+    lifecycle.advance_step(lead.pk, 0)
+    lifecycle.advance_step(lead.pk, 1)
+    chat = Chat(lead.client, "flow")
+
+    welcome = chat.say("hi, sorry, still keen")
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFYING
+    assert lead.current_step == 2
+    assert seeded_script[2].prompt in welcome
+    assert not Answer.objects.filter(lead=lead).exists()
+
+
+# -- the one-question guards ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll stop by", "don't stop", "Ideally a small rose", "to discover my strength"],
+)
+def test_everyday_phrases_are_answers_not_opt_outs_or_handovers(chat, seeded_script, text):
+    reply = chat.say(text)
+    lead = chat.lead
+    assert lead.status == Status.QUALIFYING
+    assert lead.current_answers()["idea"].text == text
+    assert seeded_script[1].prompt in reply
+
+
+def test_a_question_about_style_is_an_answer_not_a_handover(chat, seeded_script):
+    chat.answer_until("style", seeded_script)
+    chat.say("Can you do fine line?")
+    assert chat.lead.status == Status.QUALIFYING
+    assert chat.lead.current_answers()["style"].text == "Can you do fine line?"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "copy_word"),
+    [
+        ("I'd like a refund please", "refund", "refund"),
+        ("please delete my data", "delete their data", "delete"),
+        ("can I get a discount?", "price", "artist"),
+        ("when are you free?", "dates", "artist"),
+        ("I want to talk to a real person", "person", "artist"),
+    ],
+)
+def test_intents_mid_consultation_hand_over_with_an_acknowledgement(
+    chat, seeded_script, text, reason, copy_word
+):
+    chat.answer_until("budget", seeded_script)
+    reply = chat.say(text)
+    lead = chat.lead
+    assert lead.status == Status.NEEDS_ARTIST_REPLY
+    assert reason in lead.handover_reason
+    assert copy_word in reply
+    assert lead.current_step == step_of(seeded_script, "budget")
+
+
+def test_a_photo_at_a_text_question_is_acknowledged_and_the_question_repeated(chat, seeded_script):
+    reply = chat.say(kind="image", media=[photo("something like this")])
+    assert "picture" in reply or "image" in reply
+    assert seeded_script[0].prompt in reply
+    assert chat.lead.current_step == 0
+
+
+def test_a_voice_note_asks_for_text(chat, seeded_script):
+    reply = chat.say(kind="audio")
+    assert "voice notes" in reply
+    assert seeded_script[0].prompt in reply
+
+
+def test_a_reaction_is_not_answered(chat):
+    assert chat.send("👍", kind="reaction") == []
+    assert chat.lead.current_step == 0
+
+
+def test_continue_mid_consultation_repeats_the_question(chat, seeded_script):
+    assert chat.say("continue") == seeded_script[0].prompt
+    assert chat.lead.current_step == 0
+
+
+def test_reference_links_or_none_answer_the_image_question(chat, seeded_script):
+    chat.answer_until("reference_images", seeded_script)
+    chat.say("none")
+    assert chat.lead.current_answers()["reference_images"].value == {"urls": []}
+
+
+def test_photos_long_after_the_reference_question_are_kept_and_the_question_repeated(
+    chat, seeded_script
+):
+    chat.answer_until("location_city", seeded_script)
+    reply = chat.say(kind="image", media=[photo()])
+    assert seeded_script[step_of(seeded_script, "location_city")].prompt in reply
+
+
+def test_a_stale_step_sends_nothing(make_client, seeded_script):
+    """Two handlers racing for one step: the one whose advance fails sends nothing at all."""
+    chat = Chat(make_client(), "flow")
+    chat.say("hi")
+    stale = Lead.objects.get(pk=chat.lead.pk)  # read at step 0 …
+    lifecycle.advance_step(stale.pk, 0)  # … then someone else answers step 0
+    message = Message.objects.create(
+        client=stale.client,
+        lead=stale,
+        channel="whatsapp",
+        direction=Direction.IN,
+        external_id="wamid.race",
+        body="A rose",
+        status=MessageStatus.RECEIVED,
+    )
+    inbound = InboundMessage(
+        channel="whatsapp",
+        external_id="wamid.race",
+        address=stale.client.address,
+        timestamp=message.created_at,
+        kind="text",
+        body="A rose",
+    )
+    before = Message.objects.outbound().count()
+    with transaction.atomic():
+        handle_message(stale, message, inbound)
+    assert Message.objects.outbound().count() == before
+    assert not Answer.objects.filter(lead=stale).exists()
+
+
+# -- repair -----------------------------------------------------------------------------
+
+
+def test_a_success_resets_only_that_fields_failure_count(chat, seeded_script):
+    chat.answer_until("dimensions", seeded_script)
+    chat.say("big")
+    chat.say("10x15")
+    chat.answer_until("budget", seeded_script)
+    chat.say("not sure")
+    chat.say("depends")
+    assert chat.lead.parse_failures == {"budget": 2}
+    chat.say("£700")
+    assert chat.lead.parse_failures == {}
+    assert chat.lead.status == Status.QUALIFYING
+
+
+def test_a_repair_prompt_shows_an_example_the_parser_accepts(chat, seeded_script):
+    chat.answer_until("complexity", seeded_script)
+    reply = chat.say("hmm")
+    assert "1" in reply and "3" in reply
+    chat.answer_until("instagram_handle", seeded_script)
+    reply = chat.say("my insta is sam ink")
+    assert "@yourname" in reply
+
+
+# -- the confirmation step --------------------------------------------------------------
+
+
+def test_change_budget_to_800_updates_the_answer_and_shows_the_summary_again(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    summary = chat.say("change budget to 800")
+    assert "Budget: £800" in summary
+    lead = chat.lead
+    assert lead.budget_minor == 80000
+    assert Answer.objects.filter(lead=lead, question_key="budget").count() == 2  # append-only
+    assert lead.current_step == len(seeded_script)
+
+    summary = chat.say("Could you change the size to 20 x 25 cm")
+    assert "Size: 20 × 25 cm" in summary
+    summary = chat.say("Instagram: @new.handle")
+    assert "@new.handle" in summary
+
+    chat.say("yes")
+    lead = chat.lead
+    assert lead.status == Status.PENDING_APPROVAL
+    assert (lead.size_category, lead.xl_days, lead.deposit_minor) == ("XL", 2, 40000)
+
+
+def test_a_correction_that_does_not_parse_gets_a_repair_prompt(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    reply = chat.say("change budget to loads")
+    assert "budget" in reply
+    assert chat.lead.parse_failures == {"budget": 1}
+    assert chat.lead.budget_minor == 50000
+
+
+def test_a_correction_of_an_unknown_field_lists_the_fields(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    reply = chat.say("change the colour to red")
+    assert "Budget" in reply and "Placement" in reply
+
+
+def test_no_at_the_summary_asks_what_to_change(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    assert "what would you like to change" in chat.say("no")
+    assert chat.lead.status == Status.QUALIFYING
+
+
+def test_an_unclear_reply_to_the_summary_three_times_hands_over(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    chat.say("hmm")
+    chat.say("what?")
+    chat.say("eh")
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+    assert "summary" in chat.lead.handover_reason
+
+
+def test_a_photo_at_the_summary_joins_the_references_and_the_summary_is_shown_again(
+    chat, seeded_script
+):
+    at_summary(chat, seeded_script)
+    summary = chat.say(kind="image", media=[photo()])
+    assert "References: 1 image, 1 link" in summary
+
+
+# -- the qualification decision ---------------------------------------------------------
+
+
+def test_a_cover_up_is_handed_over_with_its_estimate(chat, seeded_script, settings):
+    settings.ARTIST_PHONE = "447700900000"
+    at_summary(chat, seeded_script, coverup="yes, an old tribal piece")
+    reply = chat.say("yes")
+    lead = chat.lead
+    assert lead.status == Status.NEEDS_ARTIST_REPLY
+    assert "Cover-up" in lead.handover_reason
+    assert "Cover-ups" in reply
+    assert lead.size_category == "LARGE"  # MEDIUM by area, one step up for the cover-up
+    packet = Message.objects.outbound().get(client__address="447700900000")
+    assert "Estimate: LARGE; deposit £200" in packet.body
+
+
+@pytest.mark.parametrize(
+    ("country", "budget", "status"),
+    [
+        ("France", "£450", Status.NEEDS_FOLLOW_UP),  # EUROPE minimum £500
+        ("France", "£500", Status.PENDING_APPROVAL),
+        ("Australia", "£550", Status.NEEDS_FOLLOW_UP),  # ROW minimum £600
+        ("UK", "£400", Status.PENDING_APPROVAL),  # the minimum itself is enough
+        ("UK", "€900", Status.NEEDS_FOLLOW_UP),  # another currency: the artist decides
+    ],
+)
+def test_regional_budget_minimums(chat, seeded_script, country, budget, status):
+    at_summary(chat, seeded_script, location_country=country, budget=budget)
+    chat.say("yes")
+    assert chat.lead.status == status
+
+
+def test_the_minimums_are_the_artists_settings(chat, seeded_script):
+    StudioSettings.objects.update_or_create(pk=1, defaults={"min_budget_uk_minor": 60000})
+    at_summary(chat, seeded_script)
+    chat.say("yes")
+    assert chat.lead.status == Status.NEEDS_FOLLOW_UP
+
+
+@pytest.mark.parametrize(
+    ("travel_city", "status"),
+    [
+        ("London", Status.PENDING_APPROVAL),  # the home city
+        ("london", Status.PENDING_APPROVAL),
+        ("anywhere", Status.PENDING_APPROVAL),
+        ("Paris", Status.PENDING_APPROVAL),  # an active tour stop
+        ("Rome", Status.TOUR_CONVERSION_OFFERED),  # a tour stop that has ended
+        ("Madrid", Status.TOUR_CONVERSION_OFFERED),
+    ],
+)
+def test_the_tour_check_uses_home_city_and_active_tour_stops(
+    chat, seeded_script, travel_city, status
+):
+    TourStop.objects.create(city="Paris", country_code="FR")
+    TourStop.objects.create(city="Rome", ends_on=timezone.localdate() - timedelta(days=1))
+    TourStop.objects.create(city="Madrid", active=False)
+    at_summary(chat, seeded_script, travel_city=travel_city)
+    chat.say("yes")
+    assert chat.lead.status == status
+
+
+def test_a_tour_reply_can_be_typed(chat, seeded_script):
+    at_summary(chat, seeded_script, travel_city="Tokyo")
+    chat.say("yes")
+    chat.say("yes please")
+    assert chat.lead.status == Status.PENDING_APPROVAL
+
+
+def test_three_unclear_tour_replies_hand_over(chat, seeded_script):
+    at_summary(chat, seeded_script, travel_city="Tokyo")
+    chat.say("yes")
+    for text in ("maybe", "perhaps", "not sure"):
+        chat.say(text)
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+    assert "tour" in chat.lead.handover_reason
+
+
+def lead_with(width, height, **answers):
+    lead = Lead(width_cm=Decimal(width), height_cm=Decimal(height))
+    return lead, {key: Answer(question_key=key, text=str(v), value=v) for key, v in answers.items()}
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "answers", "expected"),
+    [
+        (5, 5, {}, ("SMALL", None, 15000)),
+        (7, 7, {}, ("SMALL", None, 15000)),  # 49 cm²
+        (5, 10, {}, ("MEDIUM", None, 15000)),  # 50 cm²: not below 50
+        (10, 14.9, {}, ("MEDIUM", None, 15000)),
+        (10, 15, {}, ("LARGE", None, 20000)),  # 150 cm²
+        (15, 20, {}, ("XL", 1, 20000)),  # 300 cm²
+        (20, 30, {}, ("XL", 2, 40000)),
+        (30, 30, {}, ("XL", 3, 60000)),
+        (30, 40, {}, ("XL", 4, 80000)),
+        (100, 100, {}, ("XL", 4, 80000)),  # at most four days
+        (5, 5, {"complexity": 3}, ("MEDIUM", None, 15000)),
+        (5, 5, {"placement": "left ribs"}, ("MEDIUM", None, 15000)),
+        (5, 5, {"placement": "back of my hand", "complexity": 3}, ("LARGE", None, 20000)),
+        (10, 15, {"coverup": True, "complexity": 3}, ("XL", 1, 20000)),
+        (30, 40, {"complexity": 3}, ("XL", 4, 80000)),  # nothing above XL
+        (5, 5, {"placement": "handle of my arm"}, ("SMALL", None, 15000)),  # whole words
+        (5, 5, {"complexity": 2, "coverup": False}, ("SMALL", None, 15000)),
+    ],
+)
+def test_size_category_xl_days_and_deposit(width, height, answers, expected):
+    lead, current = lead_with(width, height, **answers)
+    found = qualifying.estimate(lead, current, StudioSettings())
+    assert (found.size_category, found.xl_days, found.deposit_minor) == expected
+
+
+def test_the_estimate_follows_the_artists_settings():
+    settings_row = StudioSettings(small_max_cm2=100, deposit_small_minor=9900)
+    lead, current = lead_with(9, 9)
+    assert qualifying.estimate(lead, current, settings_row).deposit_minor == 9900
+
+
+def test_no_size_no_estimate():
+    found = qualifying.estimate(Lead(), {}, StudioSettings())
+    assert found == qualifying.Estimate("", None, None)
+
+
+# -- the script is data -----------------------------------------------------------------
+
+
+def test_a_reordered_and_shortened_script_is_followed_without_code_changes(
+    make_client, seeded_script
+):
+    Question.objects.exclude(key__in=["budget", "idea", "dimensions"]).update(active=False)
+    Question.objects.filter(key="budget").update(order=1)
+    Question.objects.filter(key="idea").update(prompt="What's the tattoo?")
+    chat = Chat(make_client(), "flow")
+    assert "budget" in chat.say("hi")
+    assert "What's the tattoo?" in chat.say("£450")
+    assert "big" in chat.say("A moth")
+    summary = chat.say("8x8")
+    assert "Budget: £450" in summary and "Idea: A moth" in summary
+    chat.say("yes")
+    assert chat.lead.status == Status.PENDING_APPROVAL
+    assert chat.lead.size_category == "MEDIUM"
+
+
+def test_a_choice_question_added_by_the_artist_shows_its_options(make_client, seeded_script):
+    Question.objects.update(active=False)
+    Question.objects.create(
+        key="colour",
+        kind=Question.Kind.CHOICE,
+        prompt="Colour or black and grey?",
+        options=[["colour", "Colour"], ["bng", "Black and grey"]],
+        order=1,
+    )
+    chat = Chat(make_client(), "flow")
+    assert "2. Black and grey" in chat.say("hi")
+    assert "Colour: Black and grey" in chat.say("2")
+
+
+# -- cost -------------------------------------------------------------------------------
+
+
+def test_a_mid_flow_answer_costs_a_handful_of_queries(chat, seeded_script):
+    chat.answer_until("style", seeded_script)
+    lead = chat.lead
+    message = Message.objects.create(
+        client=lead.client,
+        lead=lead,
+        channel="whatsapp",
+        direction=Direction.IN,
+        external_id="wamid.cost",
+        body="Blackwork",
+        status=MessageStatus.RECEIVED,
+    )
+    inbound = InboundMessage(
+        channel="whatsapp",
+        external_id="wamid.cost",
+        address=lead.client.address,
+        timestamp=message.created_at,
+        kind="text",
+        body="Blackwork",
+    )
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        with CaptureQueriesContext(connection) as queries:
+            handle_message(locked, message, inbound)
+    statements = [q["sql"] for q in queries.captured_queries]
+    print(f"\nmid-flow answer: {len(statements)} queries")
+    for sql in statements:
+        print("  ", sql[:110])
+    assert len(statements) <= 12
+
+
+def test_a_caption_with_a_link_counts_as_a_link_too(chat, seeded_script):
+    chat.answer_until("reference_images", seeded_script)
+    chat.say(kind="image", media=[photo("and this one https://example.com/koi.jpg")])
+    value = chat.lead.current_answers()["reference_images"].value
+    assert value["urls"] == ["https://example.com/koi.jpg"]
+    assert len(value["media"]) == 1
+
+
+def test_hard_placements_may_be_phrases():
+    settings_row = StudioSettings(hard_placements=["inner lip", "ribs"])
+    lead, current = lead_with(5, 5, placement="Inner lip, left side")
+    assert qualifying.estimate(lead, current, settings_row).size_category == "MEDIUM"
+
+
+@pytest.mark.parametrize("text", ["yes", "Looks good!", "all good", "perfect", "that's right"])
+def test_common_approvals_confirm_the_summary(chat, seeded_script, text):
+    at_summary(chat, seeded_script)
+    chat.say(text)
+    assert chat.lead.status == Status.PENDING_APPROVAL
