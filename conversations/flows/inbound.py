@@ -1,0 +1,316 @@
+"""Inbound processing: one transaction per message, exactly once (DESIGN.md §4).
+
+The inbound Message insert, unique per (channel, external_id), is the dedupe; the flow for
+the message runs in the same transaction under the lead's row lock. A flow that raises rolls
+back, and the message is stored again as a `failed` row that the artist can replay.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from conversations import copy, outbox
+from conversations.channels.base import InboundMessage, Media, PayloadError
+from conversations.flows import conversation
+from conversations.models import (
+    CLOSED_STATUSES,
+    Client,
+    Direction,
+    Lead,
+    Message,
+    MessageStatus,
+    WebhookEvent,
+)
+from conversations.parsing.intents import Intent, detect_intent
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_CONSTRAINT = "message_unique_inbound_external_id"
+NOTICE_INTERVAL = timedelta(hours=24)
+MAX_EXTERNAL_ID = Message._meta.get_field("external_id").max_length
+# Errors that mean the database is unreachable: the provider must retry, so nothing is stored.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+class Outcome:
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    OUT_OF_ORDER = "out_of_order"
+    FAILED = "failed"
+    NOT_ALLOWLISTED = "not_allowlisted"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    external_id: str
+    outcome: str
+    message_id: int | None = None
+    error: str = ""
+
+
+def record_inbound(inbound: InboundMessage) -> InboundResult:
+    """Store one inbound message and run its flow, exactly once however often it is delivered."""
+    if not inbound.external_id or len(inbound.external_id) > MAX_EXTERNAL_ID:
+        raise PayloadError(f"message id must be 1–{MAX_EXTERNAL_ID} characters")
+    try:
+        with transaction.atomic():
+            message = _store(inbound)
+            outcome = _handle(message, inbound)
+        return InboundResult(inbound.external_id, outcome, message.pk)
+    except IntegrityError as exc:
+        if _constraint_name(exc) == DUPLICATE_CONSTRAINT:
+            return InboundResult(inbound.external_id, Outcome.DUPLICATE)
+        error = exc
+    except DATABASE_DOWN:
+        raise
+    except Exception as exc:
+        error = exc
+    logger.exception("Inbound %s failed; storing it for replay", inbound.external_id)
+    return _store_failed(inbound, error)
+
+
+def replay(message_id):
+    """Run the flow for a failed inbound message again; it is processed at most once."""
+    try:
+        with transaction.atomic():
+            message = (
+                Message.objects.select_for_update()
+                .select_related("client")
+                .get(pk=message_id, direction=Direction.IN)
+            )
+            if message.status != MessageStatus.FAILED:
+                return InboundResult(message.external_id, Outcome.DUPLICATE, message.pk)
+            # The artist asked for it: an old message is processed even if newer ones were.
+            outcome = _handle(message, inbound_from_row(message), check_order=False)
+        return InboundResult(message.external_id, outcome, message.pk)
+    except DATABASE_DOWN:
+        raise
+    except Exception as exc:
+        logger.exception("Replay of message %s failed again", message_id)
+        Message.objects.filter(pk=message_id).update(last_error=_describe(exc))
+        return InboundResult("", Outcome.FAILED, message_id, _describe(exc))
+
+
+def _store(inbound):
+    client = _client_for(inbound)
+    return Message.objects.create(
+        client=client,
+        channel=inbound.channel,
+        direction=Direction.IN,
+        external_id=inbound.external_id,
+        kind=inbound.kind,
+        body=inbound.body,
+        reply_id=inbound.reply_id[:256],
+        payload=_payload(inbound),
+        status=MessageStatus.RECEIVED,
+        provider_timestamp=inbound.timestamp,
+    )
+
+
+def _client_for(inbound):
+    client, created = Client.objects.get_or_create(
+        channel=inbound.channel,
+        address=inbound.address,
+        defaults={
+            "display_name": inbound.profile_name[:200],
+            "business_user_id": inbound.business_user_id[:128],
+        },
+    )
+    if not created and inbound.profile_name and client.display_name != inbound.profile_name:
+        client.display_name = inbound.profile_name[:200]
+        client.save(update_fields=["display_name"])
+    return client
+
+
+def _handle(message, inbound, check_order=True):
+    """Run the right flow for a stored message; returns the outcome."""
+    client = message.client
+    opting_out = detect_intent(inbound.body) == Intent.OPT_OUT if inbound.body else False
+    # STOP always wins: neither the pilot allowlist nor panic mode holds it back.
+    if not opting_out and not _allowlisted(client):
+        _notice(client, copy.pilot_not_available())
+        return _finish(message, MessageStatus.IGNORED, Outcome.NOT_ALLOWLISTED)
+    if not opting_out and settings.PANIC_MODE:
+        if _notice(client, copy.panic_holding_reply()):
+            outbox.notify_artist(copy.panic_artist_note(client, message.body))
+        return _finish(message, MessageStatus.IGNORED, Outcome.PAUSED)
+
+    lead = _lock_current_lead(client)
+    message.lead = lead
+    if check_order and lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at:
+        # Older than what the lead already answered: keep it in the transcript only.
+        return _finish(message, MessageStatus.IGNORED, Outcome.OUT_OF_ORDER)
+    if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
+        Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)
+        lead.last_inbound_at = inbound.timestamp
+    conversation.handle_message(lead, message, inbound)
+    return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
+
+
+def _finish(message, status, outcome):
+    Message.objects.filter(pk=message.pk).update(
+        lead=message.lead, status=status, last_error="", updated_at=timezone.now()
+    )
+    return outcome
+
+
+def _lock_current_lead(client):
+    """The client's latest lead, locked; a new one when there is none or it is closed."""
+    lead = Lead.objects.select_for_update().for_client(client).first()
+    if lead is not None and lead.status not in CLOSED_STATUSES:
+        return lead
+    try:
+        with transaction.atomic():
+            return Lead.objects.create(client=client)
+    except IntegrityError:
+        # A concurrent message of the same client created it first.
+        return Lead.objects.select_for_update().open().get(client=client)
+
+
+def _allowlisted(client):
+    allowlist = settings.PILOT_ALLOWLIST
+    if not allowlist:
+        return True
+    return client.address.lstrip("+") in {entry.lstrip("+") for entry in allowlist}
+
+
+def _notice(client, body):
+    """A one-off reply outside any lead, at most once a day per client."""
+    now = timezone.now()
+    claimed = (
+        Client.objects.filter(pk=client.pk)
+        .exclude(last_notice_at__gt=now - NOTICE_INTERVAL)
+        .update(last_notice_at=now)
+    )
+    if claimed and not client.is_opted_out:
+        outbox.queue_message(client, body, purpose="notice")
+    return bool(claimed)
+
+
+def _store_failed(inbound, error):
+    """Keep a message whose flow raised, in its own transaction, so the artist can replay it."""
+    try:
+        with transaction.atomic():
+            client = _client_for(inbound)
+            message = Message.objects.create(
+                client=client,
+                channel=inbound.channel,
+                direction=Direction.IN,
+                external_id=inbound.external_id,
+                kind=inbound.kind[:24],
+                body=inbound.body,
+                reply_id=inbound.reply_id[:256],
+                payload=_payload(inbound),
+                status=MessageStatus.FAILED,
+                provider_timestamp=inbound.timestamp,
+                last_error=_describe(error),
+            )
+    except IntegrityError as exc:
+        if _constraint_name(exc) == DUPLICATE_CONSTRAINT:
+            # A concurrent delivery of the same message got through meanwhile.
+            return InboundResult(inbound.external_id, Outcome.DUPLICATE)
+        raise
+    return InboundResult(inbound.external_id, Outcome.FAILED, message.pk, _describe(error))
+
+
+def _payload(inbound):
+    return {
+        "raw": inbound.raw,
+        "media": [
+            {
+                "kind": m.kind,
+                "media_id": m.media_id,
+                "mime_type": m.mime_type,
+                "url": m.url,
+                "caption": m.caption,
+                "filename": m.filename,
+            }
+            for m in inbound.media
+        ],
+        "location": inbound.location,
+        "profile_name": inbound.profile_name,
+        "context_id": inbound.context_id,
+    }
+
+
+def inbound_from_row(message):
+    """Rebuild the parsed message from its stored row (for replays)."""
+    payload = message.payload or {}
+    return InboundMessage(
+        channel=message.channel,
+        external_id=message.external_id,
+        address=message.client.address,
+        timestamp=message.provider_timestamp or message.created_at,
+        kind=message.kind,
+        body=message.body,
+        reply_id=message.reply_id,
+        media=tuple(Media(**m) for m in payload.get("media", [])),
+        location=payload.get("location"),
+        profile_name=payload.get("profile_name", ""),
+        business_user_id=message.client.business_user_id,
+        context_id=payload.get("context_id", ""),
+        raw=payload.get("raw", {}),
+    )
+
+
+def _constraint_name(exc):
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _describe(error):
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+# -- Delivery receipts -------------------------------------------------------------------
+
+_RECEIPT_ORDER = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.FAILED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+}
+
+
+def record_status_update(update):
+    """Apply a delivery receipt once: receipts are deduped and never move a message backwards."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.create(
+                    provider=update.channel,
+                    event_id=f"{update.external_id}:{update.status}",
+                    kind="status",
+                    payload={"status": update.status, "errors": list(update.errors)},
+                    processed_at=timezone.now(),
+                )
+        except IntegrityError:
+            return False
+        message = (
+            Message.objects.outbound()
+            .select_for_update()
+            .filter(channel=update.channel, external_id=update.external_id)
+            .first()
+        )
+        if message is None:
+            return False
+        if update.status == "failed":
+            changes = {
+                "status": MessageStatus.FAILED,
+                "last_error": "; ".join(
+                    f"{e.get('code')}: {e.get('title') or e.get('message')}" for e in update.errors
+                )
+                or "failed after the provider accepted it",
+            }
+        elif _RECEIPT_ORDER.get(update.status, 0) > _RECEIPT_ORDER.get(message.status, 99):
+            changes = {"status": update.status}
+        else:
+            return False
+        Message.objects.filter(pk=message.pk).update(**changes, updated_at=timezone.now())
+        return True

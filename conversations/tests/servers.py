@@ -1,0 +1,171 @@
+"""Real servers for tests: the app under gunicorn, and a TCP proxy that can cut the database off."""
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def database_url_for(name):
+    """The environment's DATABASE_URL, pointed at database `name` (the test database)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """The app served by gunicorn on loopback, against the given database, as in production."""
+
+    def __init__(self, database_url, *, workers=2, threads=4, env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "gunicorn-test-secret-key",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "WHATSAPP_APP_SECRET": "local-app-secret",
+            "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
+            "OUTBOUND_DRY_RUN": "1",
+            "LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+        self.args = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "leadbot.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ]
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.args, cwd=REPO, env=self.env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not come up in 30 s")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class TcpProxy:
+    """Forward 127.0.0.1:port to the database; `stop()` cuts every connection like an outage."""
+
+    def __init__(self, database_url):
+        parts = urlsplit(database_url)
+        host = unquote(parts.hostname or "") if parts.hostname else ""
+        # dj-database-url style unix sockets: a percent-encoded directory as the host.
+        raw_host = unquote(parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0])
+        if raw_host.startswith("/"):
+            self.target = ("unix", os.path.join(raw_host, f".s.PGSQL.{parts.port or 5432}"))
+        else:
+            self.target = ("tcp", (host or "127.0.0.1", parts.port or 5432))
+        self.port = None
+        self._listener = None
+        self._thread = None
+        self._running = False
+        self._sockets = set()
+        self._lock = threading.Lock()
+
+    def _connect_target(self):
+        kind, address = self.target
+        sock = socket.socket(socket.AF_UNIX if kind == "unix" else socket.AF_INET)
+        sock.connect(address)
+        return sock
+
+    def start(self):
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", self.port or 0))
+        self._listener.listen(64)
+        self.port = self._listener.getsockname()[1]
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Refuse new connections and drop the open ones."""
+        self._running = False
+        self._listener.close()
+        self._thread.join(timeout=5)
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def _serve(self):
+        selector = selectors.DefaultSelector()
+        selector.register(self._listener, selectors.EVENT_READ)
+        peers = {}
+        while self._running:
+            try:
+                events = selector.select(timeout=0.1)
+            except (OSError, ValueError):
+                break
+            for key, _ in events:
+                sock = key.fileobj
+                if sock is self._listener:
+                    try:
+                        client, _ = self._listener.accept()
+                        upstream = self._connect_target()
+                    except OSError:
+                        continue
+                    with self._lock:
+                        self._sockets.update({client, upstream})
+                    peers[client], peers[upstream] = upstream, client
+                    selector.register(client, selectors.EVENT_READ)
+                    selector.register(upstream, selectors.EVENT_READ)
+                    continue
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                other = peers.get(sock)
+                if data and other is not None:
+                    try:
+                        other.sendall(data)
+                        continue
+                    except OSError:
+                        pass
+                for end in (sock, other):
+                    if end is not None and end in peers:
+                        selector.unregister(end)
+                        peers.pop(end, None)
+                        end.close()
+        selector.close()

@@ -1,0 +1,110 @@
+"""The webhook under gunicorn with real concurrency: exactly-once under duplicate storms,
+one advance per question under bursts, and a database outage answered 503 and recovered."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from django.db import connection
+
+from conversations.models import Answer, Lead, Message, MessageStatus, Question, Status
+from conversations.tests.conftest import sign_body, text_payload
+from conversations.tests.servers import Gunicorn, TcpProxy, database_url_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WA_ID = "447700900777"
+
+
+def post(base_url, payload, session=None):
+    raw = json.dumps(payload).encode()
+    return (session or requests).post(
+        f"{base_url}/webhooks/whatsapp/",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign_body(raw)},
+        timeout=60,
+    )
+
+
+def post_all_at_once(base_url, payloads, workers):
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda p: post(base_url, p), payloads))
+
+
+@pytest.fixture
+def app(seeded_script):
+    with Gunicorn(database_url_for(connection.settings_dict["NAME"]), threads=8) as server:
+        yield server
+
+
+def test_two_hundred_concurrent_posts_of_one_payload_run_the_flow_once(app):
+    payload = text_payload("Hi, I'd love a tattoo", wa_id=WA_ID, message_id="wamid.storm")
+
+    responses = post_all_at_once(app.url, [payload] * 200, workers=50)
+
+    assert [r.status_code for r in responses] == [200] * 200
+    assert sum(1 for r in responses if r.json().get("duplicate")) == 199
+    assert Message.objects.inbound().count() == 1
+    lead = Lead.objects.get()
+    assert lead.status == Status.QUALIFYING
+    assert lead.status_changes.count() == 1
+    assert Message.objects.outbound().filter(lead=lead).count() == 1
+
+
+def test_fifty_concurrent_answers_to_one_question_advance_it_once(app, seeded_script):
+    post(app.url, text_payload("Hi", wa_id=WA_ID, message_id="wamid.hi", timestamp=1_700_000_000))
+    post(app.url, text_payload("A fine-line rose", wa_id=WA_ID, timestamp=1_700_000_001))
+    lead = Lead.objects.get()
+    placement_step = lead.current_step
+    assert seeded_script[placement_step].key == "placement"
+    next_prompt = seeded_script[placement_step + 1].prompt
+    out_before = Message.objects.outbound().count()
+
+    burst = [
+        text_payload("Upper arm", wa_id=WA_ID, message_id=f"wamid.arm{i}", timestamp=1_700_000_002)
+        for i in range(50)
+    ]
+    responses = post_all_at_once(app.url, burst, workers=50)
+
+    assert [r.status_code for r in responses] == [200] * 50
+    assert Message.objects.inbound().filter(external_id__startswith="wamid.arm").count() == 50
+    assert set(
+        Message.objects.filter(external_id__startswith="wamid.arm").values_list("status", flat=True)
+    ) == {MessageStatus.PROCESSED}
+    lead.refresh_from_db()
+    assert Answer.objects.filter(lead=lead, question_key="placement").count() == 1
+    assert lead.current_step == placement_step + 1
+    new_outbound = Message.objects.outbound().order_by("id")[out_before:]
+    assert sum(1 for m in new_outbound if next_prompt in m.body) == 1
+    # The other 49 met the dimensions question: two repair prompts, then a handover.
+    assert lead.status == Status.NEEDS_ARTIST_REPLY
+    assert lead.status_changes.filter(transition="hand_over").count() == 1
+
+
+def test_a_database_outage_answers_503_and_the_retry_is_processed_once(seeded_script):
+    proxy = TcpProxy(database_url_for(connection.settings_dict["NAME"])).start()
+    through_proxy = f"postgres://postgres@127.0.0.1:{proxy.port}/{connection.settings_dict['NAME']}"
+    with Gunicorn(through_proxy, workers=1, threads=2) as app:
+        assert post(app.url, text_payload("Hi", wa_id=WA_ID, timestamp=1_700_000_000)).ok
+        answer = text_payload("A koi carp", wa_id=WA_ID, message_id="wamid.koi")
+
+        proxy.stop()
+        down = post(app.url, answer)
+        ready = requests.get(f"{app.url}/readyz", timeout=10)
+        proxy.start()
+        retried = post(app.url, answer)
+        again = post(app.url, answer)
+
+    assert down.status_code == 503
+    assert down.headers["Retry-After"]
+    assert ready.status_code == 503
+    assert retried.status_code == 200
+    assert again.json()["duplicate"] is True
+    assert Message.objects.filter(external_id="wamid.koi").count() == 1
+    assert Answer.objects.filter(question_key="idea").count() == 1
+
+
+def test_the_script_fixture_is_the_seeded_default(seeded_script):
+    assert [q.key for q in seeded_script][:2] == ["idea", "placement"]
+    assert Question.objects.count() == 13

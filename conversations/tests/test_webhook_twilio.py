@@ -1,0 +1,79 @@
+"""The Twilio SMS webhook: the SDK's signature check against the public URL, empty TwiML."""
+
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from conversations.models import Client, Lead, Message
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "twilio-test-token"
+
+
+@pytest.fixture(autouse=True)
+def twilio_settings(settings):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.TWILIO_WEBHOOK_BASE_URL = "https://leadbot.example.com"
+
+
+def sms(body="Hi, do you have space for a small piece?", sid="SM" + "a" * 32):
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+447700900555",
+        "To": "+447700900000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def post_sms(client, params, *, signature=None):
+    url = "https://leadbot.example.com/webhooks/twilio/"
+    if signature is None:
+        signature = RequestValidator(TOKEN).compute_signature(url, params)
+    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature is not False else {}
+    return client.post(
+        "/webhooks/twilio/",
+        urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+
+
+def test_a_signed_sms_is_stored_and_answered_with_empty_twiml(client):
+    response = post_sms(client, sms())
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    assert b"<Response" in response.content
+    person = Client.objects.get(channel="sms", address="+447700900555")
+    assert Lead.objects.filter(client=person).exists()
+    assert Message.objects.inbound().get().body.startswith("Hi, do you have space")
+
+
+def test_a_tampered_parameter_is_403(client):
+    params = sms()
+    signature = RequestValidator(TOKEN).compute_signature(
+        "https://leadbot.example.com/webhooks/twilio/", params
+    )
+    params["Body"] = "something else"
+    assert post_sms(client, params, signature=signature).status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_a_missing_signature_is_401(client):
+    assert post_sms(client, sms(), signature=False).status_code == 401
+
+
+def test_a_redelivered_message_sid_is_stored_once(client):
+    post_sms(client, sms())
+    post_sms(client, sms())
+    assert Message.objects.inbound().count() == 1
+
+
+def test_a_form_without_a_message_sid_is_400(client):
+    params = sms()
+    del params["MessageSid"], params["SmsSid"]
+    assert post_sms(client, params).status_code == 400

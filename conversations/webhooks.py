@@ -1,0 +1,130 @@
+"""Provider webhooks: verify, parse, hand each message to `record_inbound`, answer the provider.
+
+A payload problem is always a 4xx with a JSON reason; only an unreachable database is a 503,
+so the provider retries later and nothing is lost.
+"""
+
+import hmac
+import json
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from conversations.channels import twilio, whatsapp
+from conversations.channels.base import PayloadError, SignatureInvalid, SignatureMissing
+from conversations.flows.inbound import DATABASE_DOWN, Outcome, record_inbound, record_status_update
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status, reason):
+    return JsonResponse({"received": False, "error": reason}, status=status)
+
+
+def webhook(view):
+    """Shared guards: body size, signature and payload errors, and a database outage."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request):
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        try:
+            declared = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            return _error(400, "bad Content-Length")
+        if declared > limit:
+            return _error(413, "body larger than 1 MiB")
+        try:
+            raw = request.body
+        except RequestDataTooBig:
+            return _error(413, "body larger than 1 MiB")
+        if len(raw) > limit:
+            return _error(413, "body larger than 1 MiB")
+        try:
+            return view(request, raw)
+        except SignatureMissing as exc:
+            return _error(401, str(exc))
+        except SignatureInvalid as exc:
+            return _error(403, str(exc))
+        except PayloadError as exc:
+            return _error(400, exc.reason)
+        except DATABASE_DOWN:
+            logger.exception("Database unreachable while handling a webhook")
+            response = _error(503, "database unavailable, retry later")
+            response["Retry-After"] = "30"
+            return response
+
+    return wrapped
+
+
+def _summary(results):
+    outcomes = [result.outcome for result in results]
+    body = {"received": True, "messages": [r.external_id for r in results], "outcomes": outcomes}
+    if results and all(o == Outcome.DUPLICATE for o in outcomes):
+        body["duplicate"] = True
+    if Outcome.OUT_OF_ORDER in outcomes:
+        body["out_of_order"] = [r.external_id for r in results if r.outcome == Outcome.OUT_OF_ORDER]
+    return body
+
+
+@require_http_methods(["GET", "POST"])
+@webhook
+def whatsapp_webhook(request, raw):
+    if request.method == "GET":
+        return _verify_subscription(request)
+    whatsapp.verify_signature(
+        raw, request.headers.get("X-Hub-Signature-256"), settings.WHATSAPP_APP_SECRET
+    )
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _error(400, "body is not JSON")
+    batch = whatsapp.parse_payload(data)
+    results = [record_inbound(message) for message in batch.messages]
+    for update in batch.statuses:
+        record_status_update(update)
+    return JsonResponse(_summary(results))
+
+
+def _verify_subscription(request):
+    # Meta sends hub.mode, hub.verify_token and hub.challenge, dots included.
+    mode = request.GET.get("hub.mode")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge", "")
+    if mode == "subscribe" and challenge and _same(token, settings.WHATSAPP_VERIFY_TOKEN):
+        return HttpResponse(challenge, content_type="text/plain")
+    return HttpResponse("verification failed", status=403, content_type="text/plain")
+
+
+def _same(given, expected):
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@require_http_methods(["POST"])
+@webhook
+def twilio_webhook(request, raw):
+    if not settings.TWILIO_AUTH_TOKEN:
+        return _error(403, "SMS webhooks are not configured (TWILIO_AUTH_TOKEN)")
+    # request.body was read by the guard; Django parses the form from that copy.
+    params = request.POST
+    twilio.verify_signature(
+        _public_url(request),
+        params,
+        request.headers.get("X-Twilio-Signature"),
+        settings.TWILIO_AUTH_TOKEN,
+    )
+    record_inbound(twilio.parse_form(params.dict(), received_at=timezone.now()))
+    return HttpResponse(twilio.empty_twiml(), content_type="text/xml")
+
+
+def _public_url(request):
+    """The URL Twilio signed: behind a proxy, the configured public base plus our path."""
+    if settings.TWILIO_WEBHOOK_BASE_URL:
+        return settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/") + request.get_full_path()
+    return request.build_absolute_uri()
