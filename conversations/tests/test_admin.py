@@ -1,0 +1,94 @@
+"""The artist's workspace in the admin: transcript, transitions, replies and replays."""
+
+import pytest
+from django.urls import reverse
+
+from conversations.models import Message, MessageStatus, Status, StatusChange
+
+
+@pytest.fixture
+def artist(admin_client):
+    return admin_client
+
+
+def test_the_lead_page_shows_the_conversation_and_the_allowed_actions(artist, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    Message.objects.create(
+        client=lead.client,
+        lead=lead,
+        channel="whatsapp",
+        direction="in",
+        external_id="wamid.x",
+        body="A koi on my calf please",
+        status=MessageStatus.PROCESSED,
+    )
+    page = artist.get(reverse("admin:conversations_lead_change", args=[lead.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "A koi on my calf please" in html
+    assert "Approve" in html
+    assert "Mark booked" not in html
+
+
+def test_approve_in_the_admin_goes_through_the_audited_transition(artist, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    response = artist.post(
+        reverse("admin:conversations_lead_transition", args=[lead.pk, "approve"])
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == Status.AWAITING_DEPOSIT
+    change = StatusChange.objects.filter(lead=lead).last()
+    assert (change.transition, change.actor) == ("approve", "artist:admin")
+
+
+def test_a_transition_not_allowed_now_changes_nothing(artist, make_lead):
+    lead = make_lead(Status.QUALIFYING)
+    artist.post(reverse("admin:conversations_lead_transition", args=[lead.pk, "mark_booked"]))
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFYING
+
+
+def test_take_over_and_hand_back(artist, make_lead):
+    lead = make_lead(Status.QUALIFYING)
+    artist.post(reverse("admin:conversations_lead_transition", args=[lead.pk, "hand_over"]))
+    lead.refresh_from_db()
+    assert lead.status == Status.NEEDS_ARTIST_REPLY
+    artist.post(reverse("admin:conversations_lead_transition", args=[lead.pk, "resume"]))
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFYING
+
+
+def test_a_reply_from_the_admin_is_queued_in_the_outbox(artist, make_lead):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    artist.post(
+        reverse("admin:conversations_lead_reply", args=[lead.pk]),
+        {"body": "Hi! Yes, I can do that. Let's chat."},
+    )
+    reply = Message.objects.outbound().get(lead=lead)
+    assert (reply.body, reply.status, reply.payload["actor"]) == (
+        "Hi! Yes, I can do that. Let's chat.",
+        MessageStatus.QUEUED,
+        "artist:admin",
+    )
+
+
+def test_a_get_on_a_transition_url_changes_nothing(artist, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    artist.get(reverse("admin:conversations_lead_transition", args=[lead.pk, "approve"]))
+    lead.refresh_from_db()
+    assert lead.status == Status.PENDING_APPROVAL
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:conversations_lead_changelist",
+        "admin:conversations_message_changelist",
+        "admin:conversations_question_changelist",
+        "admin:conversations_client_changelist",
+    ],
+)
+def test_the_admin_lists_render(artist, make_lead, name):
+    make_lead(Status.QUALIFYING)
+    assert artist.get(reverse(name)).status_code == 200

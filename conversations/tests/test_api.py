@@ -1,0 +1,153 @@
+"""The REST API: read leads, their transcript and history; transition them."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from conversations.models import Answer, Message, Question, Status, StatusChange
+
+
+@pytest.fixture
+def api(db):
+    user = get_user_model().objects.create_superuser("artist", "artist@example.com", "pw-12345")
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_requests_without_a_token_get_401(client, make_lead):
+    lead = make_lead()
+    for path in ["/api/leads/", f"/api/leads/{lead.pk}/", f"/api/leads/{lead.pk}/messages/"]:
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert "results" not in response.json()
+
+
+def test_a_non_staff_token_gets_403(make_lead):
+    lead = make_lead()
+    user = get_user_model().objects.create_user("someone", password="pw-12345")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    assert client.get(f"/api/leads/{lead.pk}/").status_code == 403
+
+
+def test_a_transition_without_a_token_changes_nothing(client, make_lead):
+    lead = make_lead()
+    response = client.post(
+        f"/api/leads/{lead.pk}/transitions/",
+        {"transition": "reject"},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
+
+
+def test_list_is_paginated_and_filters_by_phone_and_status(api, make_lead, make_client):
+    earlier = make_lead(Status.REJECTED, client=make_client(address="447700900123"))
+    wanted = make_lead(Status.QUALIFYING, client=earlier.client)
+    make_lead(Status.QUALIFYING)
+
+    everything = api.get("/api/leads/").json()
+    assert set(everything) == {"count", "next", "previous", "results"}
+    assert everything["count"] == 3
+
+    by_phone = api.get("/api/leads/", {"phone": "+447700900123"}).json()
+    assert by_phone["count"] == 2
+    both = api.get("/api/leads/", {"phone": "447700900123", "status": "QUALIFYING"}).json()
+    assert [row["id"] for row in both["results"]] == [wanted.pk]
+
+
+def test_an_unknown_status_filter_is_a_400(api):
+    assert api.get("/api/leads/", {"status": "HACKED"}).status_code == 400
+
+
+def test_detail_shows_latest_answers_current_question_and_transitions(api, make_lead):
+    lead = make_lead(Status.QUALIFYING)
+    Answer.objects.create(lead=lead, question_key="idea", text="a rose")
+    Answer.objects.create(lead=lead, question_key="idea", text="a wolf")
+
+    data = api.get(f"/api/leads/{lead.pk}/").json()
+
+    assert data["id"] == lead.pk
+    assert data["phone"] == lead.client.address
+    assert data["channel"] == "whatsapp"
+    assert data["status"] == "QUALIFYING"
+    assert data["answers"] == {"idea": "a wolf"}
+    assert data["current_question"]["key"] == Question.objects.script()[0].key
+    assert "hand_over" in data["available_transitions"]
+    assert "approve" not in data["available_transitions"]
+    for field in ["current_step", "handover_reason", "created_at", "updated_at"]:
+        assert field in data
+
+
+def test_messages_are_the_transcript_oldest_first(api, make_lead):
+    lead = make_lead()
+    for i, direction in enumerate(["in", "out", "in"]):
+        Message.objects.create(
+            client=lead.client,
+            lead=lead,
+            channel="whatsapp",
+            direction=direction,
+            external_id=f"wamid.{i}" if direction == "in" else "",
+            body=f"message {i}",
+            status="processed" if direction == "in" else "sent",
+        )
+    rows = api.get(f"/api/leads/{lead.pk}/messages/").json()["results"]
+    assert [(r["direction"], r["body"]) for r in rows] == [
+        ("in", "message 0"),
+        ("out", "message 1"),
+        ("in", "message 2"),
+    ]
+
+
+def test_history_lists_status_changes_oldest_first(api, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    rows = api.get(f"/api/leads/{lead.pk}/history/").json()["results"]
+    assert [(r["from_status"], r["to_status"]) for r in rows] == [
+        ("NEW", "QUALIFYING"),
+        ("QUALIFYING", "PENDING_APPROVAL"),
+    ]
+
+
+def test_an_allowed_transition_answers_200_with_the_lead(api, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    response = api.post(
+        f"/api/leads/{lead.pk}/transitions/",
+        {"transition": "approve", "reason": "looks great"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "AWAITING_DEPOSIT"
+    change = StatusChange.objects.filter(lead=lead).last()
+    assert (change.transition, change.reason, change.actor) == (
+        "approve",
+        "looks great",
+        "api:artist",
+    )
+
+
+def test_a_transition_not_allowed_now_answers_409_with_the_allowed_list(api, make_lead):
+    lead = make_lead(Status.QUALIFYING)
+    before = StatusChange.objects.count()
+    response = api.post(
+        f"/api/leads/{lead.pk}/transitions/", {"transition": "mark_booked"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["status"] == "QUALIFYING"
+    assert "hand_over" in response.json()["allowed"]
+    assert StatusChange.objects.count() == before
+
+
+def test_an_unknown_transition_name_is_a_400(api, make_lead):
+    lead = make_lead()
+    response = api.post(f"/api/leads/{lead.pk}/transitions/", {"transition": "nuke"}, format="json")
+    assert response.status_code == 400
+
+
+def test_the_openapi_schema_is_served(api):
+    response = api.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/leads/{id}/transitions/" in response.content
