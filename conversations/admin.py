@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from conversations import lifecycle, outbox
-from conversations.flows import inbound
+from conversations.flows import handover, inbound
 from conversations.models import (
     Answer,
     Client,
@@ -17,6 +17,7 @@ from conversations.models import (
     Message,
     MessageStatus,
     Question,
+    Status,
     StatusChange,
     StudioSettings,
     TourStop,
@@ -84,6 +85,7 @@ class LeadAdmin(admin.ModelAdmin):
         "current_step",
         "answers",
         "handover_reason",
+        "handover_packet",
         "parse_failures",
         "size_category",
         "deposit_minor",
@@ -103,6 +105,15 @@ class LeadAdmin(admin.ModelAdmin):
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((k, a.text) for k, a in rows)),
+        )
+
+    @admin.display(description="Handover packet")
+    def handover_packet(self, lead):
+        if lead.status != Status.NEEDS_ARTIST_REPLY:
+            return "—"
+        return format_html(
+            "<pre style='white-space:pre-wrap'>{}</pre>",
+            handover.packet(lead, lead.handover_reason),
         )
 
     def get_urls(self):

@@ -44,7 +44,7 @@ _CORRECTION = re.compile(
     r"(?P<field>[^\W\d_][\w' -]*?)\s*(?:\bto\b|\binto\b|=|:|\bshould be\b)\s*(?P<value>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-# Approvals parse_yes_no does not know yet ("looks good"); only the summary step reads them.
+# Approving a summary ("looks good") is not a yes to a yes/no question, so only this step reads it.
 _APPROVAL = re.compile(
     r"^(?:(?:it |that |this |all |everything )?(?:looks|sounds|is) (?:good|great|right|fine|"
     r"perfect)|all good|perfect|spot on|great|lovely|brilliant|good to go)\b[\s.!👍]*$",

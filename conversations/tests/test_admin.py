@@ -92,3 +92,11 @@ def test_a_get_on_a_transition_url_changes_nothing(artist, make_lead):
 def test_the_admin_lists_render(artist, make_lead, name):
     make_lead(Status.QUALIFYING)
     assert artist.get(reverse(name)).status_code == 200
+
+
+def test_a_handed_over_lead_shows_the_handover_packet(artist, make_lead):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    page = artist.get(reverse("admin:conversations_lead_change", args=[lead.pk]))
+    html = page.content.decode()
+    packet = html[html.index("Handover packet") :]
+    assert "<pre" in packet[:2000]

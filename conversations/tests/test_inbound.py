@@ -83,3 +83,44 @@ def test_query_count_duplicate(post_whatsapp, django_assert_num_queries):
     # client looked up, the insert refused by the unique constraint, rolled back.
     with django_assert_num_queries(5):
         post_whatsapp(payload)
+
+
+def test_a_sender_outside_the_pilot_allowlist_gets_one_polite_reply_a_day_and_no_lead(
+    post_whatsapp, settings
+):
+    settings.PILOT_ALLOWLIST = ["+447700900001"]
+    first = post_whatsapp(text_payload("Hi", wa_id="447700900999", message_id="wamid.p1"))
+    post_whatsapp(text_payload("Hello?", wa_id="447700900999", message_id="wamid.p2"))
+
+    assert first.json()["outcomes"] == ["not_allowlisted"]
+    assert not Lead.objects.exists()
+    assert Message.objects.inbound().filter(status=MessageStatus.IGNORED).count() == 2
+    assert Message.objects.outbound().count() == 1
+
+
+def test_an_allowlisted_sender_gets_the_consultation(post_whatsapp, settings):
+    settings.PILOT_ALLOWLIST = ["+447700900001"]
+    response = post_whatsapp(text_payload("Hi", wa_id="447700900001"))
+    assert response.json()["outcomes"] == ["processed"]
+    assert Lead.objects.get().status == "QUALIFYING"
+
+
+def test_panic_mode_stores_notifies_the_artist_holds_and_runs_no_flow(post_whatsapp, settings):
+    settings.PANIC_MODE = True
+    settings.ARTIST_PHONE = "+447700900000"
+    post_whatsapp(text_payload("Hi", wa_id="447700900321", message_id="wamid.x1"))
+    post_whatsapp(text_payload("Hello?", wa_id="447700900321", message_id="wamid.x2"))
+
+    assert not Lead.objects.exists()
+    assert Message.objects.inbound().count() == 2
+    to_client = Message.objects.outbound().filter(client__address="447700900321")
+    to_artist = Message.objects.outbound().filter(client__address="447700900000")
+    assert (to_client.count(), to_artist.count()) == (1, 1)
+    assert "Hi" in to_artist.get().body
+
+
+def test_stop_is_honoured_even_in_panic_mode(post_whatsapp, settings):
+    settings.PANIC_MODE = True
+    post_whatsapp(text_payload("STOP", wa_id="447700900321"))
+    assert Lead.objects.get().status == "OPTOUT"
+    assert Message.objects.outbound().get().payload["purpose"] == "opt_out_confirmation"
