@@ -27,27 +27,31 @@ def transition(lead, name, *, reason="", actor="system"):
     """
     if name not in TRANSITIONS:
         raise TransitionNotAllowed(f"Unknown transition {name!r}")
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction the lock and writes simply join it. The
+    # refusal is raised after the block, so it leaves the caller's transaction usable.
+    with transaction.atomic(savepoint=False):
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         method = getattr(locked, name)
         from_status = locked.status
-        if not can_proceed(method):
-            raise TransitionNotAllowed(
-                f"Can't {name} a lead in {from_status}", object=locked, method=method
+        allowed = can_proceed(method)
+        if allowed:
+            method()
+            locked.save(update_fields=["status", "updated_at"])
+            change = StatusChange.objects.create(
+                lead=locked,
+                from_status=from_status,
+                to_status=locked.status,
+                transition=name,
+                reason=reason[:255],
+                actor=actor[:150],
+                created_at=timezone.now(),
             )
-        method()
-        locked.save()
-        change = StatusChange.objects.create(
-            lead=locked,
-            from_status=from_status,
-            to_status=locked.status,
-            transition=name,
-            reason=reason[:255],
-            actor=actor[:150],
-            created_at=timezone.now(),
+            for hook in _after_transition_hooks:
+                hook(locked, change)
+    if not allowed:
+        raise TransitionNotAllowed(
+            f"Can't {name} a lead in {from_status}", object=locked, method=method
         )
-        for hook in _after_transition_hooks:
-            hook(locked, change)
     return locked
 
 
@@ -66,7 +70,7 @@ class StepAdvance:
 
 def advance_step(lead_id, expected_step):
     """Move the lead past `expected_step` unless someone already did; the loser sends nothing."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         step = (
             Lead.objects.select_for_update()
             .filter(pk=lead_id)

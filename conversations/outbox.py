@@ -48,7 +48,6 @@ def queue_message(
     """Queue one outbound message in the caller's transaction and enqueue its send task."""
     if client.is_opted_out and purpose != OPT_OUT_CONFIRMATION:
         raise OptedOut(f"{client} opted out; not queuing {purpose}")
-    now = timezone.now()
     payload = {"purpose": purpose, "actor": actor}
     if buttons:
         payload["buttons"] = [list(button) for button in buttons]
@@ -63,10 +62,7 @@ def queue_message(
         body=body,
         payload=payload,
         status=MessageStatus.QUEUED,
-        created_at=now,
     )
-    if lead is not None:
-        Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
     tasks.send_message.enqueue(message.pk)
     return message
 
@@ -200,14 +196,18 @@ def deliver(message_id):
         _record(message, status=MessageStatus.FAILED, last_error=str(exc), next_attempt_at=retry_at)
         tasks.send_message.using(run_after=retry_at).enqueue(message.pk)
         return MessageStatus.FAILED
+    sent_at = timezone.now()
     _record(
         message,
         status=MessageStatus.SENT,
         external_id=ids[0],
-        sent_at=timezone.now(),
+        sent_at=sent_at,
         last_error="",
         payload={**message.payload, "provider_ids": ids},
     )
+    if message.lead_id:
+        # Recorded here, off the webhook's path, and only for what actually went out.
+        Lead.objects.filter(pk=message.lead_id).update(last_outbound_at=sent_at)
     return MessageStatus.SENT
 
 

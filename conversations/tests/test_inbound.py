@@ -66,14 +66,14 @@ def test_a_replay_that_fails_again_keeps_the_message_failed(post_whatsapp):
 # savepoint, so each count includes SAVEPOINT + RELEASE where production has BEGIN + COMMIT.
 def test_query_count_first_message_of_a_new_lead(post_whatsapp, django_assert_num_queries):
     # client, message, lead created; start_qualifying audited; first question queued.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(19):
         post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=1_700_000_000))
 
 
 def test_query_count_mid_flow_answer(post_whatsapp, django_assert_num_queries):
     post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=1_700_000_000))
     # message stored, lead locked, step advanced, answer stored, next question queued.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(13):
         post_whatsapp(text_payload("A rose", message_id="wamid.q2", timestamp=1_700_000_001))
 
 

@@ -280,3 +280,14 @@ def test_flush_outbox_reenqueues_due_messages(client_in_window):
     DBTaskResult.objects.all().delete()  # the task was lost with its worker
     call_command("flush_outbox", stdout=io.StringIO())
     assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
+
+
+def test_the_lead_records_when_something_last_went_out(client_in_window, settings, make_lead):
+    settings.OUTBOUND_DRY_RUN = True
+    lead = make_lead(client=client_in_window)
+    outbox.queue_message(client_in_window, "Thanks!", lead=lead)
+    lead.refresh_from_db()
+    assert lead.last_outbound_at is None  # queued is not sent
+    run_worker()
+    lead.refresh_from_db()
+    assert lead.last_outbound_at == Message.objects.outbound().get().sent_at
