@@ -70,7 +70,7 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=4096)
+    body = forms.CharField(max_length=4096)
 
 
 @admin.register(Lead)
@@ -96,8 +96,18 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [TranscriptInline, StatusChangeInline]
     change_form_template = "admin/conversations/lead/change_form.html"
 
+    # The page is a workspace, not a form: status and facts change only through the actions.
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def may_act(self, request):
+        return request.user.has_perm("conversations.change_lead")
 
     @admin.display(description="Answers (latest)")
     def answers(self, lead):
@@ -135,13 +145,13 @@ class LeadAdmin(admin.ModelAdmin):
         lead = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if lead is not None:
+            may_act = self.may_act(request)
             extra_context["artist_actions"] = [
                 (name, label)
                 for name, label in ARTIST_ACTIONS.items()
-                if name in lead.available_transition_names()
+                if may_act and name in lead.available_transition_names()
             ]
-            extra_context["reply_form"] = ReplyForm()
-            extra_context["can_reply"] = not lead.client.is_opted_out
+            extra_context["can_reply"] = may_act and not lead.client.is_opted_out
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _back(self, lead):
@@ -151,7 +161,7 @@ class LeadAdmin(admin.ModelAdmin):
         lead = get_object_or_404(Lead, pk=pk)
         if request.method != "POST" or name not in ARTIST_ACTIONS:
             return self._back(lead)
-        if not self.has_change_permission(request, lead):
+        if not self.may_act(request):
             messages.error(request, "You may not change this lead.")
             return self._back(lead)
         reason = request.POST.get("reason", "").strip() or f"{ARTIST_ACTIONS[name]} in the admin"
@@ -169,7 +179,7 @@ class LeadAdmin(admin.ModelAdmin):
     def reply_view(self, request, pk):
         lead = get_object_or_404(Lead.objects.select_related("client"), pk=pk)
         form = ReplyForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and self.may_act(request) and form.is_valid():
             try:
                 with transaction.atomic():
                     outbox.queue_artist_reply(

@@ -1,6 +1,7 @@
 """The artist's workspace in the admin: transcript, transitions, replies and replays."""
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from conversations.models import Message, MessageStatus, Status, StatusChange
@@ -100,3 +101,25 @@ def test_a_handed_over_lead_shows_the_handover_packet(artist, make_lead):
     html = page.content.decode()
     packet = html[html.index("Handover packet") :]
     assert "<pre" in packet[:2000]
+
+
+def test_the_lead_page_is_a_workspace_not_a_form(artist, make_lead):
+    lead = make_lead(Status.QUALIFYING)
+    html = artist.get(reverse("admin:conversations_lead_change", args=[lead.pk])).content
+    assert b'name="_save"' not in html
+    assert b"Send reply" in html
+
+
+def test_staff_without_the_change_permission_can_read_but_not_act(client, make_lead):
+    viewer = User.objects.create_user("viewer", password="pw-12345", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_lead"))
+    client.force_login(viewer)
+    lead = make_lead(Status.PENDING_APPROVAL)
+
+    page = client.get(reverse("admin:conversations_lead_change", args=[lead.pk]))
+    client.post(reverse("admin:conversations_lead_transition", args=[lead.pk, "approve"]))
+
+    assert page.status_code == 200
+    assert b"Approve" not in page.content
+    lead.refresh_from_db()
+    assert lead.status == Status.PENDING_APPROVAL
