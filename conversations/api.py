@@ -149,9 +149,15 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         lead = self.get_object()
         params = ReplyRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        with transaction.atomic():
-            message = outbox.queue_artist_reply(
-                lead, params.validated_data["body"], actor=self.actor()
+        try:
+            with transaction.atomic():
+                message = outbox.queue_artist_reply(
+                    lead, params.validated_data["body"], actor=self.actor()
+                )
+        except outbox.OptedOut:
+            return Response(
+                {"detail": "The client opted out; nothing was sent."},
+                status=status.HTTP_409_CONFLICT,
             )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 

@@ -151,3 +151,26 @@ def test_the_openapi_schema_is_served(api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/leads/{id}/transitions/" in response.content
+
+
+def test_a_reply_is_queued_in_the_outbox_with_the_artist_as_actor(api, make_lead):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    response = api.post(
+        f"/api/leads/{lead.pk}/reply/", {"body": "Hi, I can fit you in!"}, format="json"
+    )
+    assert response.status_code == 201
+    message = Message.objects.outbound().get(lead=lead)
+    assert (message.body, message.status, message.payload["actor"]) == (
+        "Hi, I can fit you in!",
+        "queued",
+        "api:artist",
+    )
+
+
+def test_a_reply_to_an_opted_out_client_is_refused(api, make_lead):
+    lead = make_lead(Status.OPTOUT)
+    lead.client.opted_out_at = lead.created_at
+    lead.client.save(update_fields=["opted_out_at"])
+    response = api.post(f"/api/leads/{lead.pk}/reply/", {"body": "Hello?"}, format="json")
+    assert response.status_code == 409
+    assert not Message.objects.outbound().exists()

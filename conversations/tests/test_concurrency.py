@@ -5,8 +5,11 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from conversations import lifecycle
+from conversations.channels.base import InboundMessage
+from conversations.flows.inbound import record_inbound
 from conversations.models import Client, Lead, Status, StatusChange
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,3 +104,25 @@ def test_two_threads_creating_the_first_open_lead_for_a_client_make_one_lead():
     assert not [r for r in results if isinstance(r, Exception)]
     assert Lead.objects.filter(client=client).count() == 1
     assert results[0] == results[1]
+
+
+def test_two_first_messages_of_a_new_client_at_once_make_one_lead(seeded_script):
+    sent_at = timezone.now()  # the same second, as a burst arrives
+
+    def work(i):
+        return record_inbound(
+            InboundMessage(
+                channel="whatsapp",
+                external_id=f"wamid.first.{i}",
+                address="447700900997",
+                timestamp=sent_at,
+                kind="text",
+                body=["Hi!", "I'd love a tattoo"][i],
+            )
+        ).outcome
+
+    results = run_at_once(2, work)
+
+    assert results == ["processed", "processed"]
+    lead = Lead.objects.get(client__address="447700900997")
+    assert lead.status_changes.filter(transition="start_qualifying").count() == 1
