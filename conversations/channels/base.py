@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import requests
 
 CHANNEL_WHATSAPP = "whatsapp"
 CHANNEL_SMS = "sms"
@@ -128,3 +132,18 @@ class TransientSendError(SendError):
 
 class OutsideWindowError(PermanentSendError):
     """WhatsApp refused a free-form message: the 24-hour customer service window is closed."""
+
+
+@contextmanager
+def transport_errors() -> Iterator[None]:
+    """Map a failed HTTP exchange to send errors: timeouts and broken connections retry."""
+    try:
+        yield
+    except requests.Timeout as exc:
+        # The message may still have gone out; neither provider takes an idempotency key, so a
+        # retry can duplicate it. Losing it would be worse.
+        raise TransientSendError("timeout", str(exc)) from exc
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise TransientSendError("connection", str(exc)) from exc
+    except requests.RequestException as exc:
+        raise PermanentSendError("request", str(exc)) from exc

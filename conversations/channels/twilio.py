@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -23,6 +22,7 @@ from .base import (
     SignatureInvalid,
     SignatureMissing,
     TransientSendError,
+    transport_errors,
 )
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -168,16 +168,10 @@ class TwilioClient:
     def send_sms(self, to: str, body: str) -> str:
         """Send one SMS and return its Message SID."""
         try:
-            message = self._client.messages.create(to=to, from_=self.from_number, body=body)
+            with transport_errors():
+                message = self._client.messages.create(to=to, from_=self.from_number, body=body)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _error_for(exc) from exc
-        except requests.Timeout as exc:
-            # the SMS may still have gone out; a retry can duplicate it
-            raise TransientSendError("timeout", str(exc)) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise TransientSendError("connection", str(exc)) from exc
-        except requests.RequestException as exc:
-            raise PermanentSendError("request", str(exc)) from exc
         except ValueError as exc:  # a 2xx whose body is not JSON
             raise PermanentSendError("bad_response", str(exc)) from exc
         if not message.sid:

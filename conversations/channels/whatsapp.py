@@ -24,6 +24,7 @@ from .base import (
     StatusUpdate,
     TransientSendError,
     WebhookBatch,
+    transport_errors,
 )
 
 OBJECT = "whatsapp_business_account"
@@ -437,17 +438,10 @@ class WhatsAppClient:
         return self._post({**_envelope(to), "type": "template", "template": template})
 
     def _post(self, payload: dict) -> str:
-        try:
+        with transport_errors():
             resp = self._session.post(
                 self.url, json=payload, headers=self._headers, timeout=self.timeout
             )
-        except requests.Timeout as exc:
-            # the message may still have gone out; a retry can duplicate it (no idempotency key)
-            raise TransientSendError("timeout", str(exc)) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise TransientSendError("connection", str(exc)) from exc
-        except requests.RequestException as exc:
-            raise PermanentSendError("request", str(exc)) from exc
 
         try:
             data = resp.json()

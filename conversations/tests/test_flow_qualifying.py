@@ -9,21 +9,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations import lifecycle
-from conversations.channels.base import InboundMessage
 from conversations.flows import qualifying
 from conversations.flows.conversation import handle_message
 from conversations.models import (
     Answer,
-    Direction,
     Lead,
     Message,
-    MessageStatus,
     Question,
     Status,
     StudioSettings,
     TourStop,
 )
-from conversations.tests.test_flow_support import Chat, photo
+from conversations.tests.test_flow_support import Chat, photo, stored_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -173,23 +170,7 @@ def test_a_stale_step_sends_nothing(make_client, seeded_script):
     chat.say("hi")
     stale = Lead.objects.get(pk=chat.lead.pk)  # read at step 0 …
     lifecycle.advance_step(stale.pk, 0)  # … then someone else answers step 0
-    message = Message.objects.create(
-        client=stale.client,
-        lead=stale,
-        channel="whatsapp",
-        direction=Direction.IN,
-        external_id="wamid.race",
-        body="A rose",
-        status=MessageStatus.RECEIVED,
-    )
-    inbound = InboundMessage(
-        channel="whatsapp",
-        external_id="wamid.race",
-        address=stale.client.address,
-        timestamp=message.created_at,
-        kind="text",
-        body="A rose",
-    )
+    message, inbound = stored_inbound(stale, "A rose", "wamid.race")
     before = Message.objects.outbound().count()
     with transaction.atomic():
         handle_message(stale, message, inbound)
@@ -443,23 +424,7 @@ def test_a_choice_question_added_by_the_artist_shows_its_options(make_client, se
 def test_a_mid_flow_answer_costs_a_handful_of_queries(chat, seeded_script):
     chat.answer_until("style", seeded_script)
     lead = chat.lead
-    message = Message.objects.create(
-        client=lead.client,
-        lead=lead,
-        channel="whatsapp",
-        direction=Direction.IN,
-        external_id="wamid.cost",
-        body="Blackwork",
-        status=MessageStatus.RECEIVED,
-    )
-    inbound = InboundMessage(
-        channel="whatsapp",
-        external_id="wamid.cost",
-        address=lead.client.address,
-        timestamp=message.created_at,
-        kind="text",
-        body="Blackwork",
-    )
+    message, inbound = stored_inbound(lead, "Blackwork", "wamid.cost")
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         with CaptureQueriesContext(connection) as queries:

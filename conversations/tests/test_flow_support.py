@@ -169,3 +169,25 @@ def webhook_payload(inbound, name):
 
 def outbound_to(client):
     return list(Message.objects.outbound().filter(client=client).order_by("pk"))
+
+
+def stored_inbound(lead, body, external_id):
+    """An inbound text row as record_inbound stores it, and its parsed form, for handle_message."""
+    message = Message.objects.create(
+        client=lead.client,
+        lead=lead,
+        channel="whatsapp",
+        direction=Direction.IN,
+        external_id=external_id,
+        body=body,
+        status=MessageStatus.RECEIVED,
+    )
+    inbound = InboundMessage(
+        channel="whatsapp",
+        external_id=external_id,
+        address=lead.client.address,
+        timestamp=message.created_at,
+        kind="text",
+        body=body,
+    )
+    return message, inbound
