@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from conversations import copy, outbox
 from conversations.channels.base import InboundMessage, Media, PayloadError
-from conversations.flows import conversation
+from conversations.flows import conversation, handover
 from conversations.models import (
     CLOSED_STATUSES,
     Client,
@@ -137,13 +137,15 @@ def _handle(message, inbound, check_order=True):
         return _finish(message, MessageStatus.IGNORED, Outcome.NOT_ALLOWLISTED)
     if not opting_out and settings.PANIC_MODE:
         if _notice(client, copy.panic_holding_reply()):
-            outbox.notify_artist(copy.panic_artist_note(client, message.body))
+            handover.notify_artist(copy.panic_artist_note(client, message.body))
         return _finish(message, MessageStatus.IGNORED, Outcome.PAUSED)
 
     lead = _lock_current_lead(client)
     message.lead = lead
-    if check_order and lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at:
-        # Older than what the lead already answered: keep it in the transcript only.
+    late = lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at
+    if check_order and late and not opting_out:
+        # Older than what the lead already answered: keep it in the transcript only. A late
+        # STOP still counts: it was meant before anything we said since.
         return _finish(message, MessageStatus.IGNORED, Outcome.OUT_OF_ORDER)
     if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
         Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)

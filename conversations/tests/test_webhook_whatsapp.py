@@ -190,3 +190,13 @@ def test_a_delivery_receipt_moves_the_outbound_message_forward_once(post_whatsap
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.READ
+
+
+def test_a_stop_that_arrives_late_is_still_honoured(post_whatsapp):
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("hello?", message_id="wamid.later", timestamp=1_700_000_200))
+
+    post_whatsapp(text_payload("STOP", message_id="wamid.stop", timestamp=1_700_000_100))
+
+    assert Lead.objects.get().status == Status.OPTOUT
+    assert Client.objects.get().opted_out_at is not None
