@@ -18,7 +18,13 @@ from django.views.decorators.http import require_http_methods
 
 from conversations.channels import twilio, whatsapp
 from conversations.channels.base import PayloadError, SignatureInvalid, SignatureMissing
-from conversations.flows.inbound import DATABASE_DOWN, Outcome, record_inbound, record_status_update
+from conversations.flows.inbound import (
+    DATABASE_DOWN,
+    Outcome,
+    record_inbound,
+    record_other_event,
+    record_status_update,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +95,8 @@ def whatsapp_webhook(request, raw):
     results = [record_inbound(message) for message in batch.messages]
     for update in batch.statuses:
         record_status_update(update)
+    for event in batch.other:
+        record_other_event("whatsapp", event)
     return JsonResponse(_summary(results))
 
 

@@ -5,6 +5,8 @@ the message runs in the same transaction under the lead's row lock. A flow that 
 back, and the message is stored again as a `failed` row that the artist can replay.
 """
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -267,6 +269,22 @@ def _constraint_name(exc):
 
 def _describe(error):
     return f"{type(error).__name__}: {error}"[:2000]
+
+
+def record_other_event(provider, event):
+    """Keep a provider event we do not act on (e.g. marketing preferences), once per content."""
+    body = json.dumps(event, sort_keys=True, default=str)
+    WebhookEvent.objects.bulk_create(
+        [
+            WebhookEvent(
+                provider=provider,
+                event_id=hashlib.sha256(body.encode()).hexdigest(),
+                kind=str(event.get("field", ""))[:64],
+                payload=json.loads(body),
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 # -- Delivery receipts -------------------------------------------------------------------

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conversations.models import Client, Lead, Message, MessageStatus, Status
+from conversations.models import Client, Lead, Message, MessageStatus, Status, WebhookEvent
 from conversations.tests.conftest import sign_body, text_payload, whatsapp_fixture
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +200,13 @@ def test_a_stop_that_arrives_late_is_still_honoured(post_whatsapp):
 
     assert Lead.objects.get().status == Status.OPTOUT
     assert Client.objects.get().opted_out_at is not None
+
+
+def test_a_marketing_preference_is_kept_once_and_changes_no_client(post_whatsapp):
+    payload = whatsapp_fixture("user_marketing_preferences.json", "resume")
+    assert post_whatsapp(payload).status_code == 200
+    assert post_whatsapp(payload).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.kind == "user_preferences"
+    assert event.payload["value"]["user_preferences"][0]["value"] == "resume"
+    assert not Client.objects.exists()
