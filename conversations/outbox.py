@@ -169,6 +169,17 @@ def _record(message, **changes):
     Message.objects.filter(pk=message.pk).update(**changes)
 
 
+def _retry_later(message, error, now):
+    """Schedule the next attempt with backoff, or give up after the last one."""
+    if message.attempts >= MAX_ATTEMPTS:
+        _record(message, status=MessageStatus.DEAD, last_error=error)
+        return MessageStatus.DEAD
+    retry_at = now + backoff(message.attempts)
+    _record(message, status=MessageStatus.FAILED, last_error=error, next_attempt_at=retry_at)
+    tasks.send_message.using(run_after=retry_at).enqueue(message.pk)
+    return MessageStatus.FAILED
+
+
 def deliver(message_id):
     """One send attempt for an outbound message; returns its status afterwards."""
     now = timezone.now()
@@ -189,13 +200,11 @@ def deliver(message_id):
         _record(message, status=MessageStatus.DEAD, last_error=str(exc))
         return MessageStatus.DEAD
     except channel_base.TransientSendError as exc:
-        if message.attempts >= MAX_ATTEMPTS:
-            _record(message, status=MessageStatus.DEAD, last_error=str(exc))
-            return MessageStatus.DEAD
-        retry_at = now + backoff(message.attempts)
-        _record(message, status=MessageStatus.FAILED, last_error=str(exc), next_attempt_at=retry_at)
-        tasks.send_message.using(run_after=retry_at).enqueue(message.pk)
-        return MessageStatus.FAILED
+        return _retry_later(message, str(exc), now)
+    except Exception as exc:
+        # A bug or a surprise from a client library: retried like an outage, never lost.
+        logger.exception("Unexpected error sending message %s", message.pk)
+        return _retry_later(message, f"{type(exc).__name__}: {exc}", now)
     sent_at = timezone.now()
     _record(
         message,

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from conversations.models import Message, MessageStatus, Status, StatusChange
+from conversations.models import Message, MessageStatus, Question, Status, StatusChange
+from conversations.tests.conftest import text_payload
 
 
 @pytest.fixture
@@ -123,3 +124,19 @@ def test_staff_without_the_change_permission_can_read_but_not_act(client, make_l
     assert b"Approve" not in page.content
     lead.refresh_from_db()
     assert lead.status == Status.PENDING_APPROVAL
+
+
+def test_replay_from_the_message_list_processes_a_failed_message(artist, post_whatsapp):
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    Question.objects.filter(key="idea").update(kind="bogus")
+    post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_001))
+    Question.objects.filter(key="idea").update(kind="text")
+    failed = Message.objects.get(external_id="wamid.rose")
+
+    artist.post(
+        reverse("admin:conversations_message_changelist"),
+        {"action": "replay", "_selected_action": [failed.pk]},
+    )
+
+    failed.refresh_from_db()
+    assert failed.status == MessageStatus.PROCESSED

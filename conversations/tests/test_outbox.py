@@ -291,3 +291,16 @@ def test_the_lead_records_when_something_last_went_out(client_in_window, setting
     run_worker()
     lead.refresh_from_db()
     assert lead.last_outbound_at == Message.objects.outbound().get().sent_at
+
+
+def test_an_unexpected_error_while_sending_is_retried_not_lost(graph, client_in_window):
+    # Four buttons break the Cloud API's limit of three: the client raises before any request.
+    message = outbox.queue_message(
+        client_in_window, "Pick one", buttons=[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]
+    )
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert message.last_error.startswith("ValueError")
+    assert message.next_attempt_at is not None
+    assert len(graph.log) == 0
