@@ -372,11 +372,12 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(direction=Direction.OUT)
 
     def due(self, now=None):
-        """Outbound rows a send task may claim now."""
+        """Outbound rows a send may claim now: unsent, not waiting out a backoff or a lease."""
         now = now or timezone.now()
         return self.outbound().filter(
             Q(status=MessageStatus.QUEUED) | Q(status=MessageStatus.FAILED),
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
             external_id="",
         )
 
@@ -445,6 +446,8 @@ class WebhookEvent(models.Model):
 
     provider = models.CharField(max_length=32)
     event_id = models.CharField(max_length=255)
+    # What the event is about, e.g. the provider id of the message a receipt is for.
+    subject = models.CharField(max_length=255, blank=True, db_index=True)
     kind = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)

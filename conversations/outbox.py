@@ -11,14 +11,22 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from conversations import tasks
 from conversations.channels import base as channel_base
 from conversations.channels.twilio import TwilioClient
-from conversations.channels.whatsapp import WhatsAppClient
-from conversations.models import Channel, Client, Direction, Lead, Message, MessageStatus
+from conversations.channels.whatsapp import WhatsAppClient, split_text
+from conversations.models import (
+    Channel,
+    Client,
+    Direction,
+    Lead,
+    Message,
+    MessageStatus,
+    WebhookEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +89,15 @@ def notify_artist(body, *, lead=None):
         address=settings.ARTIST_PHONE.lstrip("+"),
         defaults={"display_name": "Artist"},
     )
-    return queue_message(artist, body, purpose="artist_notification")
+    template = None
+    if settings.ARTIST_NOTIFICATION_TEMPLATE:
+        # Outside the 24-hour window (the artist rarely writes to their own bot) only an
+        # approved template reaches them; its one body parameter carries the note.
+        template = {
+            "name": settings.ARTIST_NOTIFICATION_TEMPLATE,
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": body[:1000]}]}],
+        }
+    return queue_message(artist, body, purpose="artist_notification", template=template)
 
 
 # -- Delivery (runs in the worker) -------------------------------------------------------
@@ -100,7 +116,6 @@ def claim(message_id, now=None):
         message = (
             Message.objects.due(now)
             .filter(pk=message_id)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .select_for_update(skip_locked=True)
             .select_related("client")
             .first()
@@ -137,11 +152,33 @@ def _send_whatsapp(message, now):
             raise channel_base.OutsideWindowError(
                 code=131047, detail="outside the 24-hour window and no template fallback"
             )
-        return [client.send_template(to, template["name"], template.get("language", "en_GB"))]
+        return [
+            client.send_template(
+                to,
+                template["name"],
+                template.get("language", "en_GB"),
+                template.get("components"),
+            )
+        ]
     if message.payload.get("buttons"):
         buttons = [tuple(b) for b in message.payload["buttons"]]
         return [client.send_buttons(to, message.body, buttons)]
-    return client.send_text(to, message.body)
+    return _send_in_parts(
+        message, split_text(message.body), lambda part: client.send_text(to, part)
+    )
+
+
+def _send_in_parts(message, parts, send_part):
+    """Send a long text part by part, recording each part's id as it goes.
+
+    A retry after a failure on part 2 starts at part 2: what already went out is not resent.
+    """
+    sent = list(message.payload.get("sent_parts", []))
+    for part in parts[len(sent) :]:
+        sent.extend(send_part(part))
+        message.payload = {**message.payload, "sent_parts": sent}
+        Message.objects.filter(pk=message.pk).update(payload=message.payload)
+    return sent
 
 
 def _send_sms(message, now):
@@ -201,6 +238,11 @@ def deliver(message_id):
         return MessageStatus.DEAD
     except channel_base.TransientSendError as exc:
         return _retry_later(message, str(exc), now)
+    except (ValueError, TypeError) as exc:
+        # A request we built wrong (four buttons, say): sending it again cannot help.
+        logger.exception("Message %s cannot be sent as queued", message.pk)
+        _record(message, status=MessageStatus.DEAD, last_error=f"{type(exc).__name__}: {exc}")
+        return MessageStatus.DEAD
     except Exception as exc:
         # A bug or a surprise from a client library: retried like an outage, never lost.
         logger.exception("Unexpected error sending message %s", message.pk)
@@ -217,17 +259,68 @@ def deliver(message_id):
     if message.lead_id:
         # Recorded here, off the webhook's path, and only for what actually went out.
         Lead.objects.filter(pk=message.lead_id).update(last_outbound_at=sent_at)
+    with transaction.atomic():
+        apply_receipts(message.channel, ids[0])
     return MessageStatus.SENT
 
 
 def requeue_due(now=None):
-    """Enqueue a send for every due row whose claim has lapsed (a worker died mid-send)."""
+    """Enqueue a send for due rows nobody touched for a lease (their worker or task was lost).
+
+    Rows touched more recently still have a task on its way; requeuing them would only pile
+    up tasks on every run.
+    """
     now = now or timezone.now()
     ids = list(
         Message.objects.due(now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(updated_at__lt=now - CLAIM_LEASE)
         .values_list("pk", flat=True)
     )
     for pk in ids:
         tasks.send_message.enqueue(pk)
     return ids
+
+
+# -- Delivery receipts -------------------------------------------------------------------
+
+_RECEIPT_RANK = {"sent": 1, "delivered": 2, "read": 3}
+
+
+def apply_receipts(channel, external_id):
+    """Bring an outbound message up to the receipts stored for it; never move it backwards."""
+    message = (
+        Message.objects.outbound()
+        .select_for_update()
+        .filter(channel=channel, external_id=external_id)
+        .first()
+    )
+    if message is None:
+        return False
+    receipts = list(
+        WebhookEvent.objects.filter(provider=channel, kind="status", subject=external_id)
+        .order_by("received_at", "id")
+        .values_list("payload", flat=True)
+    )
+    failures = [r for r in receipts if r.get("status") == "failed"]
+    if failures:
+        errors = [e for r in failures for e in r.get("errors", [])]
+        changes = {
+            "status": MessageStatus.FAILED,
+            "last_error": "; ".join(
+                f"{e.get('code')}: {e.get('title') or e.get('message')}" for e in errors
+            )
+            or "failed after the provider accepted it",
+        }
+    else:
+        best = max((r.get("status") for r in receipts), key=_rank, default=None)
+        if _rank(best) <= _rank(message.status):
+            return False
+        changes = {"status": best}
+    if message.status == changes["status"]:
+        return False
+    Message.objects.filter(pk=message.pk).update(**changes, updated_at=timezone.now())
+    return True
+
+
+def _rank(status):
+    return _RECEIPT_RANK.get(status, 0)

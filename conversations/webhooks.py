@@ -21,6 +21,7 @@ from conversations.channels.base import PayloadError, SignatureInvalid, Signatur
 from conversations.flows.inbound import (
     DATABASE_DOWN,
     Outcome,
+    check_inbound,
     record_inbound,
     record_other_event,
     record_status_update,
@@ -92,6 +93,9 @@ def whatsapp_webhook(request, raw):
     except (UnicodeDecodeError, json.JSONDecodeError):
         return _error(400, "body is not JSON")
     batch = whatsapp.parse_payload(data)
+    # Refuse a bad batch before any of it is processed, so a retry cannot half-apply it.
+    for message in batch.messages:
+        check_inbound(message)
     results = [record_inbound(message) for message in batch.messages]
     for update in batch.statuses:
         record_status_update(update)

@@ -45,6 +45,8 @@ TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 ARTIST_PHONE = os.environ.get("ARTIST_PHONE", "")
+# An approved WhatsApp template with one body parameter, for notes outside the 24-hour window.
+ARTIST_NOTIFICATION_TEMPLATE = os.environ.get("ARTIST_NOTIFICATION_TEMPLATE", "")
 PILOT_ALLOWLIST = env_list("PILOT_ALLOWLIST")
 PANIC_MODE = env_bool("PANIC_MODE", default=False)
 # Recording outbound rows without a network call is the safe default until a token is set.

@@ -5,6 +5,7 @@ the message runs in the same transaction under the lead's row lock. A flow that 
 back, and the message is stored again as a `failed` row that the artist can replay.
 """
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from django.utils import timezone
 from conversations import copy, outbox
 from conversations.channels.base import InboundMessage, Media, PayloadError
 from conversations.flows import conversation, handover
+from conversations.flows.turn import SILENT_KINDS
 from conversations.models import (
     CLOSED_STATUSES,
     Client,
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 DUPLICATE_CONSTRAINT = "message_unique_inbound_external_id"
 NOTICE_INTERVAL = timedelta(hours=24)
 MAX_EXTERNAL_ID = Message._meta.get_field("external_id").max_length
+MAX_ADDRESS = Client._meta.get_field("address").max_length
 # Errors that mean the database is unreachable: the provider must retry, so nothing is stored.
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -45,6 +48,7 @@ class Outcome:
     FAILED = "failed"
     NOT_ALLOWLISTED = "not_allowlisted"
     PAUSED = "paused"
+    FROM_ARTIST = "from_artist"
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,21 @@ class InboundResult:
     error: str = ""
 
 
-def record_inbound(inbound: InboundMessage) -> InboundResult:
-    """Store one inbound message and run its flow, exactly once however often it is delivered."""
+def check_inbound(inbound: InboundMessage) -> None:
+    """Refuse, as a payload error, a message whose ids cannot be stored as they are."""
     if not inbound.external_id or len(inbound.external_id) > MAX_EXTERNAL_ID:
         raise PayloadError(f"message id must be 1–{MAX_EXTERNAL_ID} characters")
+    if not inbound.address or len(inbound.address) > MAX_ADDRESS:
+        raise PayloadError(f"sender must be 1–{MAX_ADDRESS} characters")
+
+
+def record_inbound(inbound: InboundMessage) -> InboundResult:
+    """Store one inbound message and run its flow, exactly once however often it is delivered."""
+    check_inbound(inbound)
+    inbound = _storable(inbound)
     try:
         with transaction.atomic():
-            message = _store(inbound)
+            message = _store(_lock_client(inbound), inbound)
             outcome = _handle(message, inbound)
         return InboundResult(inbound.external_id, outcome, message.pk)
     except IntegrityError as exc:
@@ -98,24 +110,29 @@ def replay(message_id):
         return InboundResult("", Outcome.FAILED, message_id, _describe(exc))
 
 
-def _store(inbound):
-    client = _client_for(inbound)
+def _store(client, inbound, *, status=MessageStatus.RECEIVED, error=""):
     return Message.objects.create(
         client=client,
         channel=inbound.channel,
         direction=Direction.IN,
         external_id=inbound.external_id,
-        kind=inbound.kind,
+        kind=inbound.kind[:24],
         body=inbound.body,
         reply_id=inbound.reply_id[:256],
         payload=_payload(inbound),
-        status=MessageStatus.RECEIVED,
+        status=status,
         provider_timestamp=inbound.timestamp,
+        last_error=error,
     )
 
 
-def _client_for(inbound):
-    client, created = Client.objects.get_or_create(
+def _lock_client(inbound):
+    """The sender, created if new and locked: a client's messages are handled one at a time.
+
+    The lock also means everything read about the client (an opt-out, say) is current.
+    NO KEY UPDATE, so rows that merely point at the client are not blocked by it.
+    """
+    client, created = Client.objects.select_for_update(no_key=True).get_or_create(
         channel=inbound.channel,
         address=inbound.address,
         defaults={
@@ -129,10 +146,41 @@ def _client_for(inbound):
     return client
 
 
+def _without_nul(value):
+    """PostgreSQL stores no NUL characters, in text or in JSON; a sender may still send them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _storable(inbound):
+    return dataclasses.replace(
+        inbound,
+        body=_without_nul(inbound.body),
+        reply_id=_without_nul(inbound.reply_id),
+        profile_name=_without_nul(inbound.profile_name),
+        location=_without_nul(inbound.location),
+        raw=_without_nul(inbound.raw),
+        media=tuple(
+            dataclasses.replace(
+                m, caption=_without_nul(m.caption), filename=_without_nul(m.filename)
+            )
+            for m in inbound.media
+        ),
+    )
+
+
 def _handle(message, inbound, check_order=True):
     """Run the right flow for a stored message; returns the outcome."""
     client = message.client
     opting_out = detect_intent(inbound.body) == Intent.OPT_OUT if inbound.body else False
+    if not opting_out and _is_artist(client):
+        # The artist writing to their own bot (it also opens WhatsApp's window for their notes).
+        return _finish(message, MessageStatus.IGNORED, Outcome.FROM_ARTIST)
     # STOP always wins: neither the pilot allowlist nor panic mode holds it back.
     if not opting_out and not _allowlisted(client):
         _notice(client, copy.pilot_not_available())
@@ -144,6 +192,11 @@ def _handle(message, inbound, check_order=True):
 
     lead = _lock_current_lead(client)
     message.lead = lead
+    if inbound.kind in SILENT_KINDS:
+        # A reaction or a notice answers nothing, so it does not move the ordering mark either
+        # (an answer sent before it but delivered after must still count).
+        conversation.handle_message(lead, message, inbound)
+        return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
     late = lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at
     if check_order and late and not opting_out:
         # Older than what the lead already answered: keep it in the transcript only. A late
@@ -176,6 +229,11 @@ def _lock_current_lead(client):
         return Lead.objects.select_for_update().open().get(client=client)
 
 
+def _is_artist(client):
+    artist = settings.ARTIST_PHONE.lstrip("+")
+    return bool(artist) and client.address.lstrip("+") == artist
+
+
 def _allowlisted(client):
     allowlist = settings.PILOT_ALLOWLIST
     if not allowlist:
@@ -200,19 +258,8 @@ def _store_failed(inbound, error):
     """Keep a message whose flow raised, in its own transaction, so the artist can replay it."""
     try:
         with transaction.atomic():
-            client = _client_for(inbound)
-            message = Message.objects.create(
-                client=client,
-                channel=inbound.channel,
-                direction=Direction.IN,
-                external_id=inbound.external_id,
-                kind=inbound.kind[:24],
-                body=inbound.body,
-                reply_id=inbound.reply_id[:256],
-                payload=_payload(inbound),
-                status=MessageStatus.FAILED,
-                provider_timestamp=inbound.timestamp,
-                last_error=_describe(error),
+            message = _store(
+                _lock_client(inbound), inbound, status=MessageStatus.FAILED, error=_describe(error)
             )
     except IntegrityError as exc:
         if _constraint_name(exc) == DUPLICATE_CONSTRAINT:
@@ -289,48 +336,22 @@ def record_other_event(provider, event):
 
 # -- Delivery receipts -------------------------------------------------------------------
 
-_RECEIPT_ORDER = {
-    MessageStatus.QUEUED: 0,
-    MessageStatus.FAILED: 0,
-    MessageStatus.SENT: 1,
-    MessageStatus.DELIVERED: 2,
-    MessageStatus.READ: 3,
-}
-
 
 def record_status_update(update):
-    """Apply a delivery receipt once: receipts are deduped and never move a message backwards."""
+    """Keep a delivery receipt once and apply it, now or when the send is recorded."""
     with transaction.atomic():
         try:
             with transaction.atomic():
                 WebhookEvent.objects.create(
                     provider=update.channel,
                     event_id=f"{update.external_id}:{update.status}",
+                    subject=update.external_id,
                     kind="status",
                     payload={"status": update.status, "errors": list(update.errors)},
                     processed_at=timezone.now(),
                 )
         except IntegrityError:
             return False
-        message = (
-            Message.objects.outbound()
-            .select_for_update()
-            .filter(channel=update.channel, external_id=update.external_id)
-            .first()
-        )
-        if message is None:
-            return False
-        if update.status == "failed":
-            changes = {
-                "status": MessageStatus.FAILED,
-                "last_error": "; ".join(
-                    f"{e.get('code')}: {e.get('title') or e.get('message')}" for e in update.errors
-                )
-                or "failed after the provider accepted it",
-            }
-        elif _RECEIPT_ORDER.get(update.status, 0) > _RECEIPT_ORDER.get(message.status, 99):
-            changes = {"status": update.status}
-        else:
-            return False
-        Message.objects.filter(pk=message.pk).update(**changes, updated_at=timezone.now())
-        return True
+        # A receipt can beat the worker recording the provider's id; outbox.deliver applies
+        # it then.
+        return outbox.apply_receipts(update.channel, update.external_id)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from conversations import lifecycle
 from conversations.channels.base import InboundMessage
 from conversations.flows.inbound import record_inbound
-from conversations.models import Client, Lead, Status, StatusChange
+from conversations.models import Client, Lead, Message, Status, StatusChange
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,3 +126,24 @@ def test_two_first_messages_of_a_new_client_at_once_make_one_lead(seeded_script)
     assert results == ["processed", "processed"]
     lead = Lead.objects.get(client__address="447700900997")
     assert lead.status_changes.filter(transition="start_qualifying").count() == 1
+
+
+def test_two_stops_at_once_send_one_confirmation(seeded_script):
+    sent_at = timezone.now()
+    record_inbound(InboundMessage("whatsapp", "wamid.hi", "447700900996", sent_at, "text", "Hi"))
+
+    results = run_at_once(
+        2,
+        lambda i: (
+            record_inbound(
+                InboundMessage(
+                    "whatsapp", f"wamid.stop.{i}", "447700900996", sent_at, "text", "STOP"
+                )
+            ).outcome
+        ),
+    )
+
+    assert results == ["processed", "processed"]
+    confirmations = Message.objects.outbound().filter(payload__purpose="opt_out_confirmation")
+    assert confirmations.count() == 1
+    assert Lead.objects.get(client__address="447700900996").status == Status.OPTOUT

@@ -15,6 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
 from conversations import outbox
+from conversations.channels.base import StatusUpdate
+from conversations.flows.inbound import record_status_update
 from conversations.models import Client, Message, MessageStatus
 from conversations.tests.conftest import run_worker
 
@@ -278,8 +280,63 @@ def test_sms_goes_through_twilio(httpserver, settings, make_client):
 def test_flush_outbox_reenqueues_due_messages(client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
     DBTaskResult.objects.all().delete()  # the task was lost with its worker
+    long_ago = timezone.now() - outbox.CLAIM_LEASE - timedelta(seconds=1)
+    Message.objects.filter(pk=message.pk).update(updated_at=long_ago)
     call_command("flush_outbox", stdout=io.StringIO())
     assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
+
+
+def test_flush_outbox_leaves_fresh_messages_to_their_own_task(client_in_window):
+    outbox.queue_message(client_in_window, "hello")
+    call_command("flush_outbox", stdout=io.StringIO())
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_long_text_that_fails_half_way_resumes_where_it_stopped(graph, client_in_window):
+    first, second = "a" * 4000, "b" * 100
+    graph.expect_ordered_request(MESSAGES_PATH, method="POST").respond_with_json(
+        accepted("wamid.P1")
+    )
+    graph.expect_ordered_request(MESSAGES_PATH, method="POST").respond_with_json(
+        graph_error(2), status=503
+    )
+    graph.expect_ordered_request(MESSAGES_PATH, method="POST").respond_with_json(
+        accepted("wamid.P2")
+    )
+    message = outbox.queue_message(client_in_window, first + "\n\n" + second)
+
+    run_worker()
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    DBTaskResult.objects.all().delete()
+    outbox.deliver(message.pk)
+
+    bodies = [json.loads(request.data)["text"]["body"] for request, _ in graph.log]
+    assert bodies == [first, second, second]
+    message.refresh_from_db()
+    assert (message.status, message.payload["sent_parts"]) == (
+        MessageStatus.SENT,
+        ["wamid.P1", "wamid.P2"],
+    )
+
+
+def test_a_receipt_that_beat_the_send_record_is_applied_when_it_lands(graph, client_in_window):
+    graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.R"))
+    message = outbox.queue_message(client_in_window, "hello")
+    record_status_update(
+        StatusUpdate("whatsapp", "wamid.R", "delivered", timezone.now(), "447700900321")
+    )
+    run_worker()
+    message.refresh_from_db()
+    assert (message.external_id, message.status) == ("wamid.R", MessageStatus.DELIVERED)
+
+
+def test_artist_notes_carry_the_approved_template_when_one_is_set(settings):
+    settings.ARTIST_PHONE = "+447700900000"
+    settings.ARTIST_NOTIFICATION_TEMPLATE = "artist_note"
+    note = outbox.notify_artist("Lead #4 needs you")
+    template = note.payload["template"]
+    assert template["name"] == "artist_note"
+    assert template["components"][0]["parameters"][0]["text"] == "Lead #4 needs you"
 
 
 def test_the_lead_records_when_something_last_went_out(client_in_window, settings, make_lead):
@@ -293,14 +350,14 @@ def test_the_lead_records_when_something_last_went_out(client_in_window, setting
     assert lead.last_outbound_at == Message.objects.outbound().get().sent_at
 
 
-def test_an_unexpected_error_while_sending_is_retried_not_lost(graph, client_in_window):
-    # Four buttons break the Cloud API's limit of three: the client raises before any request.
+def test_a_request_we_built_wrong_is_dead_at_once(graph, client_in_window):
+    # Four buttons break the Cloud API's limit of three: the client refuses before any request.
     message = outbox.queue_message(
         client_in_window, "Pick one", buttons=[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]
     )
     run_worker()
     message.refresh_from_db()
-    assert message.status == MessageStatus.FAILED
+    assert message.status == MessageStatus.DEAD
     assert message.last_error.startswith("ValueError")
-    assert message.next_attempt_at is not None
     assert len(graph.log) == 0
+    assert not DBTaskResult.objects.ready().exists()

@@ -210,3 +210,47 @@ def test_a_marketing_preference_is_kept_once_and_changes_no_client(post_whatsapp
     assert event.kind == "user_preferences"
     assert event.payload["value"]["user_preferences"][0]["value"] == "resume"
     assert not Client.objects.exists()
+
+
+def test_a_nul_character_in_a_message_is_dropped_not_a_500(post_whatsapp):
+    response = post_whatsapp(text_payload("a rose\u0000 on my arm"))
+    assert response.status_code == 200
+    assert Message.objects.inbound().get().body == "a rose on my arm"
+
+
+def test_a_sender_id_too_long_to_store_is_a_400_and_stores_nothing(post_whatsapp):
+    response = post_whatsapp(text_payload("hi", wa_id="4" * 65))
+    assert response.status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_a_batch_with_one_bad_message_is_refused_before_any_of_it_is_processed(post_whatsapp):
+    good = text_payload("first", message_id="wamid.good", timestamp=1_700_000_000)
+    bad = text_payload("second", message_id="x" * 200, timestamp=1_700_000_001)
+    good["entry"][0]["changes"][0]["value"]["messages"].append(
+        bad["entry"][0]["changes"][0]["value"]["messages"][0]
+    )
+    assert post_whatsapp(good).status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_a_reaction_does_not_make_an_earlier_answer_out_of_order(post_whatsapp):
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    reaction = whatsapp_fixture("message.json", "reaction")
+    message = reaction["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.update({"from": "447700900500", "id": "wamid.react", "timestamp": "1700000300"})
+    post_whatsapp(reaction)
+
+    response = post_whatsapp(
+        text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_100)
+    )
+
+    assert response.json()["outcomes"] == ["processed"]
+
+
+def test_the_artist_writing_to_the_bot_starts_no_consultation(post_whatsapp, settings):
+    settings.ARTIST_PHONE = "+447700900000"
+    response = post_whatsapp(text_payload("testing my bot", wa_id="447700900000"))
+    assert response.json()["outcomes"] == ["from_artist"]
+    assert not Lead.objects.exists()
+    assert Message.objects.inbound().get().status == MessageStatus.IGNORED
