@@ -5,7 +5,6 @@ webhook (see test_flow_support.Chat), so all three doors behave the same.
 """
 
 import pytest
-from django.utils import timezone
 
 from conversations import lifecycle, outbox
 from conversations.models import (
@@ -336,8 +335,13 @@ def test_a_reference_photo_answers_the_image_question_through_the_webhook(
     assert len(chat.lead.current_answers()["reference_images"].value["media"]) == 2
 
 
-def test_replies_are_only_queued_never_sent_inside_the_flow(make_client, seeded_script):
+def test_replies_are_only_queued_never_sent_inside_the_flow(
+    make_client, seeded_script, settings, httpserver
+):
+    # Real sending is on and points at a fake Graph API: the flow itself must not call it.
+    settings.OUTBOUND_DRY_RUN = False
+    settings.WHATSAPP_API_BASE = httpserver.url_for("/v21.0")
     chat = Chat(make_client(), "inbound")
     chat.say("hi")
     assert {m.status for m in Message.objects.outbound()} == {"queued"}
-    assert all(m.created_at <= timezone.now() for m in Message.objects.outbound())
+    assert len(httpserver.log) == 0

@@ -159,7 +159,11 @@ def test_refresh_from_db_works_on_the_protected_field(make_lead):
 
 def test_an_unknown_status_is_refused_by_the_check_constraint(make_client):
     client = make_client()
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(IntegrityError, match="lead_status_known"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             "INSERT INTO conversations_lead (client_id, status, current_step, parse_failures,"
             " handover_reason, currency, city, country_code, region, size_category,"
@@ -171,7 +175,7 @@ def test_an_unknown_status_is_refused_by_the_check_constraint(make_client):
 
 def test_a_client_has_at_most_one_open_lead(make_lead):
     lead = make_lead(Status.QUALIFYING)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="lead_one_open_per_client"), transaction.atomic():
         Lead.objects.create(client=lead.client)
 
 

@@ -77,7 +77,15 @@ def test_fifty_concurrent_answers_to_one_question_advance_it_once(app, seeded_sc
     assert lead.current_step == placement_step + 1
     new_outbound = Message.objects.outbound().order_by("id")[out_before:]
     assert sum(1 for m in new_outbound if next_prompt in m.body) == 1
-    # The other 49 met the dimensions question: two repair prompts, then a handover.
+    # The other 49 met the dimensions question, one by one: two repair prompts, the third
+    # failure hands over, the next message gets the one holding reply, the rest wait quietly.
+    assert [m.payload["purpose"] for m in new_outbound] == [
+        "question",
+        "repair",
+        "repair",
+        "handover",
+        "holding",
+    ]
     assert lead.status == Status.NEEDS_ARTIST_REPLY
     assert lead.status_changes.filter(transition="hand_over").count() == 1
 

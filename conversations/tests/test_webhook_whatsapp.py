@@ -190,6 +190,19 @@ def test_a_delivery_receipt_moves_the_outbound_message_forward_once(post_whatsap
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.READ
+    assert WebhookEvent.objects.filter(subject="wamid.out1").count() == 1
+
+
+def test_a_late_delivered_receipt_does_not_move_a_read_message_back(post_whatsapp):
+    post_whatsapp(text_payload("Hi", wa_id="972987654321"))
+    reply = Message.objects.outbound().first()
+    Message.objects.filter(pk=reply.pk).update(status=MessageStatus.SENT, external_id="wamid.out2")
+    for variant in ["read", "delivered"]:
+        receipt = whatsapp_fixture("message_status.json", variant)
+        receipt["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = "wamid.out2"
+        post_whatsapp(receipt)
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.READ
 
 
 def test_a_stop_that_arrives_late_is_still_honoured(post_whatsapp):
