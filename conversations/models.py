@@ -36,7 +36,6 @@ CLOSED_STATUSES = (S.WAITLISTED, S.NEEDS_MANUAL_FOLLOW_UP, S.BOOKED, S.REJECTED,
 DORMANT_STATUSES = (S.OPTOUT, S.ABANDONED, S.STALE)
 # Tuples in declaration order, so migrations that name them serialise the same way every time.
 OPEN_STATUSES = tuple(s for s in Status if s not in CLOSED_STATUSES + DORMANT_STATUSES)
-ACTIVE_STATUSES = OPEN_STATUSES + DORMANT_STATUSES
 HANDOVER_SOURCES = (
     S.QUALIFYING,
     S.PENDING_APPROVAL,
@@ -126,10 +125,6 @@ class LeadQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    def active(self):
-        """Open or dormant: a new message continues (or restarts) such a lead."""
-        return self.filter(status__in=ACTIVE_STATUSES)
-
     def for_client(self, client):
         return self.filter(client=client).order_by("-created_at", "-id")
 
@@ -185,14 +180,6 @@ class Lead(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"Lead #{self.pk} {self.client} [{self.status}]"
-
-    @property
-    def is_open(self):
-        return self.status in OPEN_STATUSES
-
-    @property
-    def is_dormant(self):
-        return self.status in DORMANT_STATUSES
 
     def current_answers(self):
         """The latest answer per question key, as {key: Answer}."""

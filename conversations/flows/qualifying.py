@@ -177,6 +177,7 @@ def record(turn, question, text, parsed):
         message=turn.message,
     )
     facts = script_answers.facts_for(question, parsed.value)
+    # The field's failure count is cleared in the same UPDATE as its facts.
     failures = dict(turn.lead.parse_failures or {})
     if failures.pop(question.key, None) is not None:
         facts["parse_failures"] = failures
@@ -196,12 +197,20 @@ def clear_failures(turn, key):
         turn.update_lead(parse_failures=failures)
 
 
+def third_strike(turn, count, kind, detail=""):
+    """Hand the lead over once a field has failed MAX_FAILURES times; True if it did."""
+    if count < MAX_FAILURES:
+        return False
+    handover.hand_over(turn, kind, detail)
+    return True
+
+
 def fail(turn, question, reason, *, correcting=False):
     """A failed answer: a repair prompt with an example, or the artist on the third failure."""
     count = count_failure(turn, question.key)
-    if count >= MAX_FAILURES:
-        handover.hand_over(turn, "parse", question.key)
-    elif correcting:
+    if third_strike(turn, count, "parse", question.key):
+        return
+    if correcting:
         label = copy.label_for(question.key)
         body = copy.correction_repair(turn.lead, label, reason, question.example)
         turn.reply(body, purpose="repair")
@@ -245,9 +254,7 @@ def on_confirmation(turn):
 
 
 def unclear_confirmation(turn, body):
-    if count_failure(turn, CONFIRMATION_KEY) >= MAX_FAILURES:
-        handover.hand_over(turn, "confirmation")
-    else:
+    if not third_strike(turn, count_failure(turn, CONFIRMATION_KEY), "confirmation"):
         turn.reply(body, purpose="summary")
 
 
@@ -391,12 +398,11 @@ def follow_up_budget(turn, answers):
 
 
 def offer_tour(turn, place, stops):
-    lead, studio = turn.lead, turn.studio
+    studio = turn.studio
     where = copy.join_places(tour.places(studio, stops), "and")
     reason = f"Wants {tour.place_name(place)}; the artist works in {where}"
     turn.transition("offer_tour", reason=reason, actor="bot")
-    body = tour.offer_text(lead, place, studio, stops)
-    turn.reply(body, purpose="tour_offer", buttons=copy.tour_buttons())
+    tour.send_offer(turn.lead, place, studio, stops)
 
 
 def complete(turn, answers, headline):
@@ -451,8 +457,7 @@ def on_tour_reply(turn):
 
 
 def unclear_tour_reply(turn):
-    if count_failure(turn, TOUR_KEY) >= MAX_FAILURES:
-        handover.hand_over(turn, "tour_offer")
+    if third_strike(turn, count_failure(turn, TOUR_KEY), "tour_offer"):
         return
     stops = list(tour.active_stops())
     body = copy.tour_unclear(turn.lead, tour.places(turn.studio, stops))

@@ -52,16 +52,14 @@ def place_name(place):
     return place.get("city") or place.get("country") or place.get("country_code", "")
 
 
-def offer_text(lead, place, studio, stops):
-    return copy.tour_offer(lead, place_name(place), places(studio, stops))
-
-
-def send_offer(lead):
-    """Ask again whether the client can travel (after a resume)."""
-    place = requested(lead.current_answers())
+def send_offer(lead, place=None, studio=None, stops=None):
+    """Ask whether the client can travel to where the artist works (again, after a resume)."""
+    place = place or requested(lead.current_answers())
     if place is None:
         return None
-    body = offer_text(lead, place, StudioSettings.load(), list(active_stops()))
+    studio = studio or StudioSettings.load()
+    stops = list(active_stops()) if stops is None else stops
+    body = copy.tour_offer(lead, place_name(place), places(studio, stops))
     return outbox.queue_message(
         lead.client, body, lead=lead, purpose="tour_offer", buttons=copy.tour_buttons()
     )

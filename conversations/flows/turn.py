@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.utils import timezone
-
 from conversations import lifecycle, outbox
 from conversations.channels.base import InboundMessage
 from conversations.models import Lead, Message, Question, StudioSettings
@@ -48,14 +46,6 @@ class Turn:
     @property
     def kind(self):
         return self.inbound.kind
-
-    @property
-    def has_media(self):
-        return self.kind in MEDIA_KINDS and bool(self.inbound.media)
-
-    @property
-    def now(self):
-        return timezone.now()
 
     def reply(self, body, *, purpose="bot", buttons=None):
         """Queue one message to the client through the outbox (never a provider call)."""
