@@ -473,7 +473,9 @@ class Question(models.Model):
     key = models.SlugField(max_length=64, unique=True)
     prompt = models.TextField()
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
-    required = models.BooleanField(default=True)
+    required = models.BooleanField(
+        default=True, help_text="Optional questions can be skipped with SKIP"
+    )
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
     options = models.JSONField(default=list, blank=True, help_text="[[id, label], …] for choices")

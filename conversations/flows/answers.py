@@ -64,6 +64,8 @@ def display_for(question, answer, studio):
 
 def facts_for(question, value):
     """The Lead columns an answer fills in; the rest of it lives in its Answer row."""
+    if value is None:  # an optional question, skipped
+        return {}
     if question.kind == K.DIMENSIONS:
         return {"width_cm": Decimal(value["width_cm"]), "height_cm": Decimal(value["height_cm"])}
     if question.kind == K.BUDGET:

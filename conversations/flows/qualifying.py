@@ -11,11 +11,13 @@ from conversations.flows import answers as script_answers
 from conversations.flows import handover, tour
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
 from conversations.models import Answer, Question
-from conversations.parsing import Intent, ParseError, parse_yes_no
+from conversations.parsing import Intent, ParsedAnswer, ParseError, parse_yes_no
 from conversations.questions import CORRECTION_ALIASES
 
 K = Question.Kind
 MAX_FAILURES = 3  # the third failure on one field hands the lead over
+# What skips a question the artist marked optional (Question.required off).
+SKIP_WORDS = frozenset({"skip", "pass", "next", "n/a", "rather not say", "prefer not to say"})
 CONFIRMATION_KEY = "confirmation"
 TOUR_KEY = "tour_offer"
 # The answers the qualification reads, by the keys of DESIGN.md §8.
@@ -93,6 +95,9 @@ def on_answer(turn, question):
         return
     if turn.kind not in TEXT_KINDS or not turn.text:
         turn.reply(copy.cannot_read(turn.lead, turn.kind, prompt(turn)), purpose="question")
+        return
+    if not question.required and turn.text.casefold().strip(" .!") in SKIP_WORDS:
+        accept(turn, question, turn.text, ParsedAnswer(value=None, display=turn.text))
         return
     others = other_answers_in(turn, question)
     try:

@@ -455,3 +455,31 @@ def test_common_approvals_confirm_the_summary(chat, seeded_script, text):
     at_summary(chat, seeded_script)
     chat.say(text)
     assert chat.lead.status == Status.PENDING_APPROVAL
+
+
+def test_an_optional_question_can_be_skipped(chat, seeded_script):
+    Question.objects.filter(key="instagram_handle").update(required=False)
+    chat.answer_until("instagram_handle", seeded_script)
+    step = chat.lead.current_step
+
+    reply = chat.say("skip")
+
+    assert chat.lead.current_step == step + 1
+    assert seeded_script[step + 1].prompt in reply
+    assert chat.lead.current_answers()["instagram_handle"].value is None
+
+
+def test_a_required_question_cannot_be_skipped(chat, seeded_script):
+    chat.answer_until("dimensions", seeded_script)
+    step = chat.lead.current_step
+    chat.say("skip")
+    assert chat.lead.current_step == step
+    assert chat.lead.parse_failures["dimensions"] == 1
+
+
+def test_a_skipped_optional_budget_still_qualifies(chat, seeded_script):
+    Question.objects.filter(key="budget").update(required=False)
+    chat.answer_until(None, seeded_script, answers={"budget": "rather not say"})
+    chat.say("yes")
+    lead = chat.lead
+    assert (lead.status, lead.budget_minor) == (Status.PENDING_APPROVAL, None)
