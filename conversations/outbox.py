@@ -201,9 +201,15 @@ def _send(message, now):
 
 
 def _record(message, **changes):
+    """Write an attempt's outcome, unless our claim lapsed and another worker took the row."""
     changes.setdefault("claimed_until", None)
     changes["updated_at"] = timezone.now()
-    Message.objects.filter(pk=message.pk).update(**changes)
+    recorded = Message.objects.filter(pk=message.pk, claimed_until=message.claimed_until).update(
+        **changes
+    )
+    if not recorded:
+        logger.warning("Claim on message %s lapsed; its outcome was not recorded", message.pk)
+    return recorded
 
 
 def _retry_later(message, error, now):

@@ -361,3 +361,19 @@ def test_a_request_we_built_wrong_is_dead_at_once(graph, client_in_window):
     assert message.last_error.startswith("ValueError")
     assert len(graph.log) == 0
     assert not DBTaskResult.objects.ready().exists()
+
+
+def test_a_worker_whose_claim_lapsed_does_not_overwrite_the_next_workers_outcome(
+    client_in_window, settings
+):
+    settings.OUTBOUND_DRY_RUN = True
+    message = outbox.queue_message(client_in_window, "hello")
+    slow = outbox.claim(message.pk)
+    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    fast = outbox.claim(message.pk, now=later)
+
+    outbox._record(fast, status=MessageStatus.SENT, external_id="wamid.fast")
+    assert outbox._record(slow, status=MessageStatus.SENT, external_id="wamid.slow") == 0
+
+    message.refresh_from_db()
+    assert message.external_id == "wamid.fast"
