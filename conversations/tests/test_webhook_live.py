@@ -2,6 +2,8 @@
 one advance per question under bursts, and a database outage answered 503 and recovered."""
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,7 +12,7 @@ from django.db import connection
 
 from conversations.models import Answer, Lead, Message, MessageStatus, Question, Status
 from conversations.tests.conftest import sign_body, text_payload
-from conversations.tests.servers import Gunicorn, TcpProxy, database_url_for
+from conversations.tests.servers import REPO, Gunicorn, TcpProxy, database_url_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,3 +118,36 @@ def test_a_database_outage_answers_503_and_the_retry_is_processed_once(seeded_sc
 def test_the_script_fixture_is_the_seeded_default(seeded_script):
     assert [q.key for q in seeded_script][:2] == ["idea", "placement"]
     assert Question.objects.count() == 13
+
+
+def test_the_worker_process_sends_the_reply_to_the_provider_after_commit(seeded_script, httpserver):
+    """End to end, as deployed: gunicorn takes the webhook, db_worker sends the reply."""
+    httpserver.expect_request("/v21.0/1122334455667/messages", method="POST").respond_with_json(
+        {"messaging_product": "whatsapp", "messages": [{"id": "wamid.REPLY"}]}
+    )
+    provider = {
+        "OUTBOUND_DRY_RUN": "0",
+        "WHATSAPP_API_BASE": httpserver.url_for("/v21.0"),
+        "WHATSAPP_ACCESS_TOKEN": "test-token",
+        "WHATSAPP_PHONE_NUMBER_ID": "1122334455667",
+    }
+    database_url = database_url_for(connection.settings_dict["NAME"])
+    with Gunicorn(database_url, workers=1, threads=2, env=provider) as app:
+        assert post(app.url, text_payload("Hi, I'd love a tattoo", wa_id=WA_ID)).ok
+        assert len(httpserver.log) == 0  # nothing goes out from the web process
+        worker = subprocess.run(
+            [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
+            cwd=REPO,
+            env={**app.env, **provider},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert worker.returncode == 0, worker.stderr
+    [(request, _)] = httpserver.log
+    sent = json.loads(request.data)
+    assert (sent["to"], sent["type"]) == (WA_ID, "text")
+    assert seeded_script[0].prompt in sent["text"]["body"]
+    reply = Message.objects.outbound().get()
+    assert (reply.status, reply.external_id) == (MessageStatus.SENT, "wamid.REPLY")
