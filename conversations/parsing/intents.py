@@ -45,11 +45,14 @@ _PHRASES = {
     ),
     Intent.REFUND: (r"refund(?:s|ed)?", r"money back"),
     Intent.HUMAN: (
-        r"humans?",
-        r"artist",
+        # "human" or "artist" asked for, not described: they end the sentence ("I want a
+        # human", "artist please"), so "a human heart" or "my favourite artist" is an idea.
+        r"(?<!favourite )(?<!favorite )(?<!famous )(?<!my )(?:humans?|artist)"
+        r"(?=(?: (?:please|now|pls))?(?:$|[?!.,;:]))",
+        r"(?:is|are) (?:the|your) artist",
+        r"(?:a|an) (?:real|actual) (?:human|person)",
         r"real person",
-        r"(?:talk|speak) to (?:someone|somebody|a person)",
-        r"speak to the artist",
+        r"(?:talk|speak|chat) (?:to|with) (?:someone|somebody|a person|a human|the artist)",
     ),
     Intent.PRICE_HAGGLE: (
         r"discount(?:s|ed)?",
