@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -181,12 +180,9 @@ class LeadAdmin(admin.ModelAdmin):
         form = ReplyForm(request.POST or None)
         if request.method == "POST" and self.may_act(request) and form.is_valid():
             try:
-                with transaction.atomic():
-                    outbox.queue_artist_reply(
-                        lead,
-                        form.cleaned_data["body"],
-                        actor=f"artist:{request.user.get_username()}",
-                    )
+                outbox.queue_artist_reply(
+                    lead, form.cleaned_data["body"], actor=f"artist:{request.user.get_username()}"
+                )
             except outbox.OptedOut:
                 messages.error(request, "This client opted out; nothing was sent.")
             else:

@@ -1,7 +1,6 @@
 """The REST API: leads, their transcript and history, transitions and artist replies."""
 
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -150,10 +149,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         params = ReplyRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                message = outbox.queue_artist_reply(
-                    lead, params.validated_data["body"], actor=self.actor()
-                )
+            message = outbox.queue_artist_reply(
+                lead, params.validated_data["body"], actor=self.actor()
+            )
         except outbox.OptedOut:
             return Response(
                 {"detail": "The client opted out; nothing was sent."},

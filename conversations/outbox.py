@@ -76,8 +76,9 @@ def queue_message(
 
 
 def queue_artist_reply(lead, body, *, actor):
-    """The artist's own words to the client, through the same outbox."""
-    return queue_message(lead.client, body, lead=lead, purpose="artist_reply", actor=actor)
+    """The artist's own words to the client, through the same outbox (its own transaction)."""
+    with transaction.atomic():
+        return queue_message(lead.client, body, lead=lead, purpose="artist_reply", actor=actor)
 
 
 def notify_artist(body, *, lead=None):

@@ -99,6 +99,8 @@ def replay(message_id):
             )
             if message.status != MessageStatus.FAILED:
                 return InboundResult(message.external_id, Outcome.DUPLICATE, message.pk)
+            # The same per-client lock as a live message, so the client is read current.
+            message.client = Client.objects.select_for_update(no_key=True).get(pk=message.client_id)
             # The artist asked for it: an old message is processed even if newer ones were.
             outcome = _handle(message, inbound_from_row(message), check_order=False)
         return InboundResult(message.external_id, outcome, message.pk)
@@ -192,19 +194,17 @@ def _handle(message, inbound, check_order=True):
 
     lead = _lock_current_lead(client)
     message.lead = lead
-    if inbound.kind in SILENT_KINDS:
-        # A reaction or a notice answers nothing, so it does not move the ordering mark either
-        # (an answer sent before it but delivered after must still count).
-        conversation.handle_message(lead, message, inbound)
-        return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
-    late = lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at
-    if check_order and late and not opting_out:
-        # Older than what the lead already answered: keep it in the transcript only. A late
-        # STOP still counts: it was meant before anything we said since.
-        return _finish(message, MessageStatus.IGNORED, Outcome.OUT_OF_ORDER)
-    if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
-        Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)
-        lead.last_inbound_at = inbound.timestamp
+    # A reaction or a notice answers nothing, so it neither waits for nor moves the ordering
+    # mark (an answer sent before it but delivered after must still count).
+    if inbound.kind not in SILENT_KINDS:
+        late = lead.last_inbound_at and inbound.timestamp < lead.last_inbound_at
+        if check_order and late and not opting_out:
+            # Older than what the lead already answered: keep it in the transcript only. A
+            # late STOP still counts: it was meant before anything we said since.
+            return _finish(message, MessageStatus.IGNORED, Outcome.OUT_OF_ORDER)
+        if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
+            Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)
+            lead.last_inbound_at = inbound.timestamp
     conversation.handle_message(lead, message, inbound)
     return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
 
@@ -272,17 +272,7 @@ def _store_failed(inbound, error):
 def _payload(inbound):
     return {
         "raw": inbound.raw,
-        "media": [
-            {
-                "kind": m.kind,
-                "media_id": m.media_id,
-                "mime_type": m.mime_type,
-                "url": m.url,
-                "caption": m.caption,
-                "filename": m.filename,
-            }
-            for m in inbound.media
-        ],
+        "media": [dataclasses.asdict(m) for m in inbound.media],
         "location": inbound.location,
         "profile_name": inbound.profile_name,
         "context_id": inbound.context_id,
