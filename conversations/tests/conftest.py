@@ -61,11 +61,12 @@ def make_lead(make_client):
     return make
 
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "whatsapp"
+# A verbatim copy of ../shared/fixtures/whatsapp (MIT, see its LICENSE), so a clone runs alone.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "whatsapp"
 
 
 def whatsapp_fixture(filename, variant):
-    """One real-shaped Cloud API body from ../shared/fixtures/whatsapp."""
+    """One real-shaped Cloud API body from fixtures/whatsapp."""
     return json.loads((FIXTURES / filename).read_text())[variant]
 
 

@@ -4,10 +4,8 @@ import copy
 import hashlib
 import hmac
 import json
-import os
 import socket
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from werkzeug import Response
@@ -30,12 +28,8 @@ from conversations.channels.whatsapp import (
     split_text,
     verify_signature,
 )
+from conversations.tests.conftest import FIXTURES
 
-FIXTURES = Path(
-    os.environ.get(
-        "WHATSAPP_FIXTURES", Path(__file__).resolve().parents[3] / "shared/fixtures/whatsapp"
-    )
-)
 SECRET = "test-app-secret"
 TOKEN = "test-access-token"
 PHONE_ID = "106540352242922"
