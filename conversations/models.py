@@ -346,6 +346,8 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
+    # A send that timed out after it may have reached the provider: no receipt yet.
+    UNKNOWN = "unknown", "May have been delivered"
     # Both: an inbound whose flow raised, or an outbound send that will be retried.
     FAILED = "failed", "Failed"
     DEAD = "dead", "Dead (gave up)"
