@@ -37,7 +37,7 @@ class Gunicorn:
             **os.environ,
             "DATABASE_URL": database_url,
             "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "gunicorn-test-secret-key",
+            "DJANGO_SECRET_KEY": "gunicorn-test-secret-key-of-more-than-32-characters",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "WHATSAPP_APP_SECRET": "local-app-secret",
             "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
@@ -84,7 +84,11 @@ class Gunicorn:
 
 
 class TcpProxy:
-    """Forward 127.0.0.1:port to the database; `stop()` cuts every connection like an outage."""
+    """Forward 127.0.0.1:port to the database; `stop()` cuts every connection like an outage.
+
+    `stall()` keeps every connection open but forwards nothing (a hung server or network)
+    until `resume()`.
+    """
 
     def __init__(self, database_url):
         parts = urlsplit(database_url)
@@ -99,6 +103,7 @@ class TcpProxy:
         self._listener = None
         self._thread = None
         self._running = False
+        self._stalled = threading.Event()
         self._sockets = set()
         self._lock = threading.Lock()
 
@@ -118,6 +123,13 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         return self
+
+    def stall(self):
+        """Hold every byte in both directions; connections stay open and new ones are taken."""
+        self._stalled.set()
+
+    def resume(self):
+        self._stalled.clear()
 
     def stop(self):
         """Refuse new connections and drop the open ones."""
@@ -140,6 +152,10 @@ class TcpProxy:
                 break
             for key, _ in events:
                 sock = key.fileobj
+                if self._stalled.is_set() and sock is not self._listener:
+                    # Leave the bytes unread: the kernel buffers them until resume().
+                    time.sleep(0.01)
+                    continue
                 if sock is self._listener:
                     try:
                         client, _ = self._listener.accept()
