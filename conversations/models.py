@@ -361,10 +361,16 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(direction=Direction.OUT)
 
     def due(self, now=None):
-        """Outbound rows a send may claim now: unsent, not waiting out a backoff or a lease."""
+        """Outbound rows a send may claim now: unsent, not waiting out a backoff or a lease.
+
+        An `unknown` row is due only once its receipt window has passed with no receipt (its
+        `next_attempt_at`); without one it has had its one resend.
+        """
         now = now or timezone.now()
         return self.outbound().filter(
-            Q(status=MessageStatus.QUEUED) | Q(status=MessageStatus.FAILED),
+            Q(status=MessageStatus.QUEUED)
+            | Q(status=MessageStatus.FAILED)
+            | Q(status=MessageStatus.UNKNOWN, next_attempt_at__isnull=False),
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
             external_id="",

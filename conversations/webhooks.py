@@ -5,7 +5,6 @@ so the provider retries later and nothing is lost.
 """
 
 import hmac
-import json
 import logging
 from functools import wraps
 
@@ -16,12 +15,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from conversations.channels import twilio, whatsapp
+from conversations.channels import sanitise, twilio, whatsapp
 from conversations.channels.base import PayloadError, SignatureInvalid, SignatureMissing
 from conversations.flows.inbound import (
     DATABASE_DOWN,
     Outcome,
-    check_inbound,
     record_inbound,
     record_other_event,
     record_status_update,
@@ -70,9 +68,16 @@ def webhook(view):
     return wrapped
 
 
-def _summary(results):
+def _summary(results, other=()):
     outcomes = [result.outcome for result in results]
     body = {"received": True, "messages": [r.external_id for r in results], "outcomes": outcomes}
+    invalid = [
+        {"kind": event["field"], "reason": event["reason"]}
+        for event in other
+        if event["field"] in ("invalid_message", "invalid_status")
+    ]
+    if invalid:
+        body["invalid"] = invalid
     if results and all(o == Outcome.DUPLICATE for o in outcomes):
         body["duplicate"] = True
     if Outcome.OUT_OF_ORDER in outcomes:
@@ -88,20 +93,20 @@ def whatsapp_webhook(request, raw):
     whatsapp.verify_signature(
         raw, request.headers.get("X-Hub-Signature-256"), settings.WHATSAPP_APP_SECRET
     )
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _error(400, "body is not JSON")
-    batch = whatsapp.parse_payload(data)
-    # Refuse a bad batch before any of it is processed, so a retry cannot half-apply it.
-    for message in batch.messages:
-        check_inbound(message)
+    data = sanitise.parse_json(raw, max_depth=settings.WEBHOOK_MAX_JSON_DEPTH)
+    batch = whatsapp.parse_payload(data, received_at=timezone.now())
+    limit = settings.WEBHOOK_MAX_BATCH_MESSAGES
+    if batch.size > limit:
+        # Refused whole: a body this big could outlast the worker's timeout halfway through.
+        return _error(413, f"{batch.size} messages and receipts in one body; at most {limit}")
+    # Each message commits on its own, so a damaged one never holds back its neighbours and
+    # a redelivery after a crash finds the committed ones as duplicates.
     results = [record_inbound(message) for message in batch.messages]
     for update in batch.statuses:
         record_status_update(update)
     for event in batch.other:
         record_other_event("whatsapp", event)
-    return JsonResponse(_summary(results))
+    return JsonResponse(_summary(results, batch.other))
 
 
 def _verify_subscription(request):

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -19,6 +20,26 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Django's own deploy check wants 50 (what get_random_secret_key() makes); Meta's app secrets are
+# 32 hex characters, and 16 still refuses every placeholder while letting test fixtures run.
+SECRET_KEY_MIN_LENGTH = 50
+APP_SECRET_MIN_LENGTH = 16
+# Values copied from examples, templates and `startproject`, compared with punctuation removed.
+PLACEHOLDER_MARKERS = ("changeme", "replaceme", "placeholder", "insecure", "yoursecret")
+
+
+def weakness(secret, min_length):
+    """Why `secret` is unfit for production, or "" when it is not obviously weak."""
+    letters = "".join(c for c in secret.lower() if c.isalnum())
+    if any(marker in letters for marker in PLACEHOLDER_MARKERS):
+        return "looks like a placeholder (changeme, django-insecure-…); generate a random one"
+    if len(secret) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(secret)) < 5:
+        return "has fewer than 5 distinct characters"
+    return ""
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
@@ -52,7 +73,23 @@ PANIC_MODE = env_bool("PANIC_MODE", default=False)
 # Recording outbound rows without a network call is the safe default until a token is set.
 OUTBOUND_DRY_RUN = env_bool("OUTBOUND_DRY_RUN", default=not WHATSAPP_ACCESS_TOKEN)
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+# Hostile input (conversations/channels/sanitise.py): a body carrying more messages and
+# receipts than this answers 413, so one request stays well inside gunicorn's timeout; JSON
+# nested deeper than WEBHOOK_MAX_JSON_DEPTH answers 400 before it is parsed.
+WEBHOOK_MAX_BATCH_MESSAGES = int(os.environ.get("WEBHOOK_MAX_BATCH_MESSAGES", "100"))
+WEBHOOK_MAX_JSON_DEPTH = int(os.environ.get("WEBHOOK_MAX_JSON_DEPTH", "64"))
 OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "10"))
+# Delivery (conversations/outbox.py) and the task worker (`manage.py db_worker`, ours).
+# A send's claim on its row; longer than the slowest send (parts x OUTBOUND_TIMEOUT_SECONDS).
+OUTBOX_CLAIM_LEASE_SECONDS = float(os.environ.get("OUTBOX_CLAIM_LEASE_SECONDS", "120"))
+# How soon a send whose row was locked by someone else tries again.
+OUTBOX_BUSY_RETRY_SECONDS = float(os.environ.get("OUTBOX_BUSY_RETRY_SECONDS", "5"))
+# A send that may have gone out is resent (once) only if no receipt came within this window.
+DELIVERY_RECEIPT_WINDOW_SECONDS = float(os.environ.get("DELIVERY_RECEIPT_WINDOW_SECONDS", "600"))
+# A task RUNNING longer than this lost its worker and is run again, once.
+WORKER_TASK_LEASE_SECONDS = float(os.environ.get("WORKER_TASK_LEASE_SECONDS", "300"))
+# The longest pause between the worker's attempts to reach a lost database.
+WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "10"))
 
 if LOCAL:
     SECRET_KEY = SECRET_KEY or "insecure-local-development-key"
@@ -73,6 +110,18 @@ else:
         raise ImproperlyConfigured(
             "Refusing to start with DJANGO_DEBUG off: set " + ", ".join(missing)
         )
+    weak = [
+        f"{name} {reason}"
+        for name, value, min_length in (
+            ("DJANGO_SECRET_KEY", SECRET_KEY, SECRET_KEY_MIN_LENGTH),
+            ("WHATSAPP_APP_SECRET", WHATSAPP_APP_SECRET, APP_SECRET_MIN_LENGTH),
+        )
+        if (reason := weakness(value, min_length))
+    ]
+    if weak:
+        raise ImproperlyConfigured(
+            "Refusing to start with DJANGO_DEBUG off and a weak secret: " + "; ".join(weak)
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,10 +134,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Before django_tasks_db: its `db_worker` command is conversations' (survives the database).
+    "conversations",
     "django_tasks",
     "django_tasks_db",
     "django_fsm",
-    "conversations",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +151,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadbot.urls"
@@ -131,7 +184,20 @@ DATABASES = {
     # Persistent connections: about 3x webhook throughput on this machine (DESIGN.md §10).
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 }
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+# A stalled database must answer 503 before gunicorn's 30 s timeout kills the worker: the
+# server cancels a statement after DATABASE_STATEMENT_TIMEOUT; a hung network or server is cut
+# by our backend after DATABASE_WAIT_TIMEOUT (leadbot/postgres). Worst case for one request,
+# a failed health check then a failed reconnect: wait + connect = 18 s by default.
+DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "10"))
+DATABASE_WAIT_TIMEOUT = float(os.environ.get("DATABASE_WAIT_TIMEOUT", "15"))
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "leadbot.postgres"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=DATABASE_CONNECT_TIMEOUT,
+        wait_timeout=DATABASE_WAIT_TIMEOUT,
+        options=f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -167,7 +233,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "leadbot API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "leadbot API",
+    "VERSION": "0.1.0",
+    # The schema maps every endpoint and field: staff only, like the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+}
 
 TASKS = {
     # Stored in the caller's transaction, run by `manage.py db_worker` (tests drain it in-process).
@@ -177,7 +248,14 @@ TASKS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        # One record, one line: client data (message ids, bodies) cannot forge a log line.
+        "single_line": {
+            "()": "leadbot.logs.SingleLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "single_line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
@@ -185,3 +263,31 @@ if not LOCAL:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# HTTPS. Off by default so plain-HTTP runs (make run, the test servers) work; production sets
+# SECURE_SSL_REDIRECT=1 and SECURE_HSTS_SECONDS=31536000 (docs/operations.md).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP; a redirect would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Admin sign-in throttle (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is locked out for AXES_COOLOFF_MINUTES, even with the
+# right password. The test client's force_login() does not authenticate, so it is never locked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Its start-up banner is noise in every process (tests, workers, commands).
+AXES_VERBOSE = False
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed sign-ins: this account is locked for {AXES_COOLOFF_MINUTES} minutes. "
+    "Try again later."
+)

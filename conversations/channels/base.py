@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import requests
+from urllib3.exceptions import ProtocolError
 
 CHANNEL_WHATSAPP = "whatsapp"
 CHANNEL_SMS = "sms"
@@ -64,6 +65,9 @@ class InboundMessage:
     business_user_id: str = ""
     context_id: str = ""
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    # Why this message cannot be handled (a field of the wrong type, say): it is stored as
+    # `failed` with this reason instead of running a flow; its neighbours go on normally.
+    problem: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class WebhookBatch:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     other: list[dict] = field(default_factory=list)
+    # how many message and receipt entries the body carried, well-formed or not
+    size: int = 0
 
 
 class SignatureMissing(Exception):
@@ -134,16 +140,29 @@ class OutsideWindowError(PermanentSendError):
     """WhatsApp refused a free-form message: the 24-hour customer service window is closed."""
 
 
+class MaybeSentError(TransientSendError):
+    """The request reached the provider but its answer never came back: it may have gone out."""
+
+
 @contextmanager
 def transport_errors() -> Iterator[None]:
-    """Map a failed HTTP exchange to send errors: timeouts and broken connections retry."""
+    """Map a failed HTTP exchange to send errors; one that may have reached the provider is
+    MaybeSentError, one that never did is a plain TransientSendError."""
     try:
         yield
+    except requests.ConnectTimeout as exc:
+        # Never connected, so nothing was sent: safe to retry.
+        raise TransientSendError("connect_timeout", str(exc)) from exc
     except requests.Timeout as exc:
-        # The message may still have gone out; neither provider takes an idempotency key, so a
-        # retry can duplicate it. Losing it would be worse.
-        raise TransientSendError("timeout", str(exc)) from exc
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        # A read timeout: the provider has the request and may have sent it. Neither provider
+        # takes an idempotency key, so the outbox waits for a receipt before sending again.
+        raise MaybeSentError("timeout", str(exc)) from exc
+    except requests.exceptions.ChunkedEncodingError as exc:
+        raise MaybeSentError("connection", str(exc)) from exc
+    except requests.ConnectionError as exc:
+        if exc.args and isinstance(exc.args[0], ProtocolError):
+            # Dropped mid-exchange ("Connection aborted"), after the request may have arrived.
+            raise MaybeSentError("connection", str(exc)) from exc
         raise TransientSendError("connection", str(exc)) from exc
     except requests.RequestException as exc:
         raise PermanentSendError("request", str(exc)) from exc

@@ -24,6 +24,7 @@ from .base import (
     TransientSendError,
     transport_errors,
 )
+from .sanitise import clean_text
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_MEDIA = 10  # Twilio attaches at most 10 media to one message
@@ -43,7 +44,11 @@ def verify_signature(
 
 
 def parse_form(params: Mapping[str, Any], received_at: datetime | None = None) -> InboundMessage:
-    """Turn Twilio's inbound message form into an InboundMessage stamped `received_at`."""
+    """Turn Twilio's inbound message form into an InboundMessage stamped `received_at`.
+
+    Every value is made storable here (a `%00` decodes to a NUL); a form without a sid or a
+    sender raises PayloadError, a bad NumMedia leaves the message with a `problem`.
+    """
     sid = _get(params, "MessageSid")
     sender = _get(params, "From")
     if not sid:
@@ -51,11 +56,15 @@ def parse_form(params: Mapping[str, Any], received_at: datetime | None = None) -
     if not sender:
         raise PayloadError("From is missing")
     num_media_text = _get(params, "NumMedia") or "0"
+    problem = ""
     if not num_media_text.isascii() or not num_media_text.isdigit():
-        raise PayloadError(f"NumMedia must be a number, got {num_media_text[:20]!r}")
+        problem = f"NumMedia must be a number, got {num_media_text[:20]!r}"
+        num_media_text = "0"
 
     media = []
-    for i in range(min(int(num_media_text), MAX_MEDIA)):
+    # a long digit string is no count at all (and int() refuses over 4,300 digits)
+    num_media = int(num_media_text) if len(num_media_text) <= 3 else MAX_MEDIA
+    for i in range(min(num_media, MAX_MEDIA)):
         url = _get(params, f"MediaUrl{i}")
         if not url:
             continue
@@ -102,7 +111,8 @@ def parse_form(params: Mapping[str, Any], received_at: datetime | None = None) -
         location=location,
         profile_name=_get(params, "ProfileName"),
         context_id=_get(params, "OriginalRepliedMessageSid"),
-        raw={key: _get(params, key) for key in params},
+        raw={clean_text(str(key)): _get(params, key) for key in params},
+        problem=problem,
     )
 
 
@@ -115,7 +125,7 @@ def _get(params: Mapping[str, Any], key: str) -> str:
     value = params.get(key)
     if isinstance(value, list | tuple):  # parse_qs-style dicts of lists
         value = value[-1] if value else None
-    return "" if value is None else str(value)
+    return "" if value is None else clean_text(str(value))
 
 
 def _media_kind(mime: str) -> str:

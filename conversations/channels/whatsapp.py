@@ -26,6 +26,7 @@ from .base import (
     WebhookBatch,
     transport_errors,
 )
+from .sanitise import plausible_time
 
 OBJECT = "whatsapp_business_account"
 SIGNATURE_PREFIX = "sha256="
@@ -53,7 +54,7 @@ TRANSIENT_CODES = frozenset(
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
-_UNIX_SECONDS = re.compile(r"\d{1,12}", re.ASCII)
+_UNIX_SECONDS = re.compile(r"-?\d{1,20}", re.ASCII)
 # Business-scoped user ids look like "US.13491208655302741918" or "US.ENT.118…"
 _BSUID = re.compile(r"[A-Z]{2}\.[A-Za-z0-9.]+")
 _ENVELOPE_KEYS = frozenset({"messaging_product", "metadata", "contacts", "messages", "statuses"})
@@ -89,8 +90,14 @@ def verify_signature(raw_body: bytes, header: str | None, app_secret: str | byte
 # --- inbound payloads -----------------------------------------------------------------------
 
 
-def parse_payload(data: object) -> WebhookBatch:
-    """Turn a decoded Cloud API webhook body into messages, delivery receipts and the rest."""
+def parse_payload(data: object, received_at: datetime | None = None) -> WebhookBatch:
+    """Turn a decoded Cloud API webhook body into messages, delivery receipts and the rest.
+
+    An unusable envelope raises PayloadError (the caller answers 400). A damaged message or
+    receipt never does: it becomes a message with a `problem`, or (when it cannot even be
+    identified) an `other` event saying why, and its neighbours are parsed as usual.
+    """
+    received_at = received_at or datetime.now(UTC)
     if not isinstance(data, dict):
         raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}")
     if data.get("object") != OBJECT:
@@ -99,9 +106,7 @@ def parse_payload(data: object) -> WebhookBatch:
     if not isinstance(entries, list):
         raise PayloadError("'entry' must be a list")
 
-    messages: list[tuple[datetime, int, InboundMessage]] = []
-    statuses: list[tuple[datetime, int, StatusUpdate]] = []
-    other: list[dict] = []
+    parsed = _Parsed(received_at)
     for e, entry in enumerate(entries):
         where_entry = f"entry[{e}]"
         if not isinstance(entry, dict):
@@ -113,200 +118,271 @@ def parse_payload(data: object) -> WebhookBatch:
             where = f"{where_entry}.changes[{c}]"
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 raise PayloadError(f"{where}.value must be an object")
-            _parse_value(change, entry.get("id"), where, messages, statuses, other)
+            _parse_value(change, entry.get("id"), where, parsed)
 
-    messages.sort(key=lambda item: item[:2])
-    statuses.sort(key=lambda item: item[:2])
+    parsed.messages.sort(key=lambda item: item[:2])
+    parsed.statuses.sort(key=lambda item: item[:2])
     return WebhookBatch(
-        messages=[m for _, _, m in messages],
-        statuses=[s for _, _, s in statuses],
-        other=other,
+        messages=[m for _, _, m in parsed.messages],
+        statuses=[s for _, _, s in parsed.statuses],
+        other=parsed.other,
+        size=parsed.size,
     )
 
 
-def _parse_value(
-    change: dict,
-    entry_id: object,
-    where: str,
-    messages: list[tuple[datetime, int, InboundMessage]],
-    statuses: list[tuple[datetime, int, StatusUpdate]],
-    other: list[dict],
-) -> None:
+class _Parsed:
+    """What the entries of one body have yielded so far."""
+
+    def __init__(self, received_at: datetime):
+        self.received_at = received_at
+        self.messages: list[tuple[datetime, int, InboundMessage]] = []
+        self.statuses: list[tuple[datetime, int, StatusUpdate]] = []
+        self.other: list[dict] = []
+        self.size = 0
+
+
+def _parse_value(change: dict, entry_id: object, where: str, parsed: _Parsed) -> None:
     value: dict = change["value"]
     field = change.get("field", "")
-    by_wa_id: dict[str, dict] = {}
-    by_user_id: dict[str, dict] = {}
-    for contact in value.get("contacts") or ():
-        if isinstance(contact, dict):
-            if contact.get("wa_id"):
-                by_wa_id[str(contact["wa_id"])] = contact
-            if contact.get("user_id"):
-                by_user_id[str(contact["user_id"])] = contact
+    field = field if isinstance(field, str) else ""
+    by_wa_id, by_user_id, contacts_ok = _contacts(value.get("contacts"))
+    messages = _list(value, "messages", f"{where}.value")
+    statuses = _list(value, "statuses", f"{where}.value")
+    parsed.size += len(messages) + len(statuses)
 
-    for i, msg in enumerate(_list(value, "messages", f"{where}.value")):
-        parsed = _parse_message(msg, f"{where}.value.messages[{i}]", by_wa_id, by_user_id)
-        messages.append((parsed.timestamp, len(messages), parsed))
+    for i, msg in enumerate(messages):
+        here = f"{where}.value.messages[{i}]"
+        message = _parse_message(msg, here, by_wa_id, by_user_id, parsed.received_at)
+        if isinstance(message, InboundMessage):
+            parsed.messages.append((message.timestamp, len(parsed.messages), message))
+        else:
+            parsed.other.append(_invalid("invalid_message", message, entry_id, {"message": msg}))
 
     unknown_statuses = []
-    for i, st in enumerate(_list(value, "statuses", f"{where}.value")):
-        parsed = _parse_status(st, f"{where}.value.statuses[{i}]")
-        if parsed is None:
+    for i, st in enumerate(statuses):
+        here = f"{where}.value.statuses[{i}]"
+        try:
+            update = _parse_status(st, here, parsed.received_at)
+        except PayloadError as exc:
+            parsed.other.append(_invalid("invalid_status", exc.reason, entry_id, {"status": st}))
+            continue
+        if update is None:
             unknown_statuses.append(st)
         else:
-            statuses.append((parsed.timestamp, len(statuses), parsed))
+            parsed.statuses.append((update.timestamp, len(parsed.statuses), update))
 
     rest = {k: v for k, v in value.items() if k not in _ENVELOPE_KEYS}
     if unknown_statuses:
         rest["statuses"] = unknown_statuses
+    if not contacts_ok:
+        # kept, so a malformed contacts list is seen rather than silently dropped
+        rest["contacts"] = value["contacts"]
     if rest:
         if "metadata" in value:
             rest["metadata"] = value["metadata"]
-        other.append({"field": field, "entry_id": entry_id, "value": rest})
+        parsed.other.append({"field": field, "entry_id": entry_id, "value": rest})
 
 
-def _parse_message(msg: object, where: str, by_wa_id: dict, by_user_id: dict) -> InboundMessage:
+def _invalid(kind: str, reason: str, entry_id: object, item: dict) -> dict:
+    """An `other` event for an item that cannot be identified, so it is kept, not lost."""
+    return {"field": kind, "entry_id": entry_id, "reason": reason, "value": item}
+
+
+def _contacts(contacts: object) -> tuple[dict[str, dict], dict[str, dict], bool]:
+    """Contacts by wa_id and by user_id, and whether every one of them was well-formed."""
+    by_wa_id: dict[str, dict] = {}
+    by_user_id: dict[str, dict] = {}
+    if contacts is None:
+        return by_wa_id, by_user_id, True
+    if not isinstance(contacts, list):
+        return by_wa_id, by_user_id, False
+    well_formed = True
+    for contact in contacts:
+        try:
+            wa_id = _text(contact, "wa_id", "contact")
+            user_id = _text(contact, "user_id", "contact")
+            _text(_obj(contact, "profile", "contact"), "name", "contact.profile")
+        except PayloadError:
+            well_formed = False
+            continue
+        if wa_id:
+            by_wa_id[wa_id] = contact
+        if user_id:
+            by_user_id[user_id] = contact
+    return by_wa_id, by_user_id, well_formed
+
+
+def _parse_message(
+    msg: object, where: str, by_wa_id: dict, by_user_id: dict, received_at: datetime
+) -> InboundMessage | str:
+    """The message, or why it cannot be identified (no usable id or sender)."""
     if not isinstance(msg, dict):
-        raise PayloadError(f"{where} must be an object")
-    external_id = msg.get("id")
-    if not isinstance(external_id, str) or not external_id:
-        raise PayloadError(f"{where}.id is missing")
-    sender = msg.get("from")
-    user_id = msg.get("from_user_id") or msg.get("user_id") or ""
-    if sender is not None and not isinstance(sender, str):
-        raise PayloadError(f"{where}.from must be a string")
-    if not isinstance(user_id, str):
-        raise PayloadError(f"{where}.from_user_id must be a string")
+        return f"{where} must be an object"
+    try:
+        external_id = _text(msg, "id", where)
+        sender = _text(msg, "from", where)
+        user_id = _text(msg, "from_user_id", where) or _text(msg, "user_id", where)
+    except PayloadError as exc:
+        return exc.reason
+    if not external_id:
+        return f"{where}.id is missing"
     # users with a username may withhold their phone number; then the BSUID is the address
     address = sender or user_id
     if not address:
-        raise PayloadError(f"{where}.from is missing")
-    if "timestamp" not in msg:
-        raise PayloadError(f"{where}.timestamp is missing")
-    timestamp = _timestamp(msg["timestamp"], where)
-
-    contact = (sender and by_wa_id.get(sender)) or (user_id and by_user_id.get(user_id)) or {}
-    profile = contact.get("profile")
-    profile_name = profile.get("name", "") if isinstance(profile, dict) else ""
-    context = _obj(msg, "context")
+        return f"{where}.from is missing"
 
     fields: dict[str, Any] = {
         "channel": CHANNEL_WHATSAPP,
         "external_id": external_id,
         "address": address,
-        "timestamp": timestamp,
-        "profile_name": _str(profile_name),
-        "business_user_id": _str(user_id or contact.get("user_id")),
-        "context_id": _str(context.get("id")),
+        "timestamp": received_at,
+        "kind": "unknown",
+        "body": "",
+        "business_user_id": user_id,
         "raw": msg,
     }
-    fields.update(_content(msg))
+    try:
+        fields["timestamp"] = plausible_time(_timestamp(msg.get("timestamp"), where), received_at)
+        contact = (sender and by_wa_id.get(sender)) or (user_id and by_user_id.get(user_id)) or {}
+        fields["profile_name"] = _text(_obj(contact, "profile", "contact"), "name", "contact")
+        fields["business_user_id"] = user_id or _text(contact, "user_id", "contact")
+        fields["context_id"] = _text(_obj(msg, "context", where), "id", f"{where}.context")
+        fields.update(_content(msg, where))
+    except PayloadError as exc:
+        fields["problem"] = exc.reason
     return InboundMessage(**fields)
 
 
-def _content(msg: dict) -> dict[str, Any]:
+def _content(msg: dict, where: str) -> dict[str, Any]:
     """Kind, transcript body, reply id, media and location for one message."""
-    mtype = msg.get("type")
+    mtype = _text(msg, "type", where)
     if mtype == "text":
-        return {"kind": "text", "body": _str(_obj(msg, "text").get("body"))}
+        return {"kind": "text", "body": _text(_obj(msg, "text", where), "body", f"{where}.text")}
     if mtype == "interactive":
-        interactive = _obj(msg, "interactive")
-        itype = interactive.get("type")
+        interactive = _obj(msg, "interactive", where)
+        here = f"{where}.interactive"
+        itype = _text(interactive, "type", here)
         if itype in ("button_reply", "list_reply"):
-            reply = _obj(interactive, itype)
+            reply = _obj(interactive, itype, here)
             return {
                 "kind": "interactive",
-                "body": _str(reply.get("title")),
-                "reply_id": _str(reply.get("id")),
+                "body": _text(reply, "title", f"{here}.{itype}"),
+                "reply_id": _text(reply, "id", f"{here}.{itype}"),
             }
         if itype == "nfm_reply":  # a WhatsApp Flow was submitted
-            return {"kind": "interactive", "body": _str(_obj(interactive, itype).get("body"))}
+            body = _text(_obj(interactive, itype, here), "body", f"{here}.{itype}")
+            return {"kind": "interactive", "body": body}
         # Meta sends interactive without content when it cannot decode the reply
         return {"kind": "unknown", "body": ""}
     if mtype == "button":  # quick-reply button on a template
-        button = _obj(msg, "button")
+        button = _obj(msg, "button", where)
         return {
             "kind": "button",
-            "body": _str(button.get("text")),
-            "reply_id": _str(button.get("payload")),
+            "body": _text(button, "text", f"{where}.button"),
+            "reply_id": _text(button, "payload", f"{where}.button"),
         }
     if mtype in MEDIA_KINDS:
-        obj = _obj(msg, mtype)
+        obj = _obj(msg, mtype, where)
+        here = f"{where}.{mtype}"
         media = Media(
             kind=mtype,
-            media_id=_str(obj.get("id")),
-            mime_type=_str(obj.get("mime_type")),
-            url=_str(obj.get("url")),
-            caption=_str(obj.get("caption")),
-            filename=_str(obj.get("filename")),
+            media_id=_text(obj, "id", here),
+            mime_type=_text(obj, "mime_type", here),
+            url=_text(obj, "url", here),
+            caption=_text(obj, "caption", here),
+            filename=_text(obj, "filename", here),
         )
         return {"kind": mtype, "body": media.caption, "media": (media,)}
     if mtype == "location":
-        location = _obj(msg, "location")
-        return {"kind": "location", "body": _location_text(location), "location": dict(location)}
+        location = _obj(msg, "location", where)
+        text = _location_text(location, f"{where}.location")
+        return {"kind": "location", "body": text, "location": dict(location)}
     if mtype == "reaction":
-        reaction = _obj(msg, "reaction")
+        reaction = _obj(msg, "reaction", where)
         # an empty or absent emoji means the reaction was removed
         return {
             "kind": "reaction",
-            "body": _str(reaction.get("emoji")),
-            "context_id": _str(reaction.get("message_id")),
+            "body": _text(reaction, "emoji", f"{where}.reaction"),
+            "context_id": _text(reaction, "message_id", f"{where}.reaction"),
         }
     if mtype == "contacts":
-        cards = msg.get("contacts") if isinstance(msg.get("contacts"), list) else []
-        return {"kind": "contacts", "body": "; ".join(filter(None, map(_contact_text, cards)))}
+        cards = _list(msg, "contacts", where)
+        texts = (_contact_text(card, f"{where}.contacts[{i}]") for i, card in enumerate(cards))
+        return {"kind": "contacts", "body": "; ".join(filter(None, texts))}
     if mtype == "order":
-        return {"kind": "order", "body": _str(_obj(msg, "order").get("text"))}
+        return {"kind": "order", "body": _text(_obj(msg, "order", where), "text", f"{where}.order")}
     if mtype == "unsupported":
         return {"kind": "unsupported", "body": ""}
     if mtype == "system":
-        return {"kind": "system", "body": _str(_obj(msg, "system").get("body"))}
+        return {
+            "kind": "system",
+            "body": _text(_obj(msg, "system", where), "body", f"{where}.system"),
+        }
     if mtype in ("edit", "revoke"):
         # not part of the transcript yet, but point at the message they change
-        original = _obj(msg, mtype).get("original_message_id")
-        return {"kind": "unknown", "body": "", "context_id": _str(original)}
+        original = _text(_obj(msg, mtype, where), "original_message_id", f"{where}.{mtype}")
+        return {"kind": "unknown", "body": "", "context_id": original}
     return {"kind": "unknown", "body": ""}
 
 
-def _location_text(location: dict) -> str:
-    label = ", ".join(_str(location.get(k)) for k in ("name", "address") if location.get(k))
-    lat, lon = location.get("latitude"), location.get("longitude")
+def _location_text(location: dict, where: str) -> str:
+    label = ", ".join(filter(None, (_text(location, k, where) for k in ("name", "address"))))
+    lat, lon = (_coordinate(location, key, where) for key in ("latitude", "longitude"))
     coords = f"({lat}, {lon})" if lat is not None and lon is not None else ""
     return " ".join(filter(None, (label, coords)))
 
 
-def _contact_text(card: object) -> str:
+def _coordinate(location: dict, key: str, where: str) -> float | int | str | None:
+    value = location.get(key)
+    if value is None or (isinstance(value, int | float | str) and not isinstance(value, bool)):
+        return value
+    raise PayloadError(f"{where}.{key} must be a number, got {type(value).__name__}")
+
+
+def _contact_text(card: object, where: str) -> str:
     if not isinstance(card, dict):
-        return ""
-    name = _obj(card, "name").get("formatted_name") or _obj(card, "name").get("first_name")
-    phones = [p.get("phone") for p in card.get("phones") or () if isinstance(p, dict)]
-    phones_text = ", ".join(_str(p) for p in phones if p)
+        raise PayloadError(f"{where} must be an object")
+    name_obj = _obj(card, "name", where)
+    name = _text(name_obj, "formatted_name", f"{where}.name") or _text(
+        name_obj, "first_name", f"{where}.name"
+    )
+    phones = []
+    for i, phone in enumerate(_list(card, "phones", where)):
+        if not isinstance(phone, dict):
+            raise PayloadError(f"{where}.phones[{i}] must be an object")
+        phones.append(_text(phone, "phone", f"{where}.phones[{i}]"))
+    phones_text = ", ".join(p for p in phones if p)
     if name and phones_text:
         return f"{name} ({phones_text})"
-    return _str(name) or phones_text
+    return name or phones_text
 
 
-def _parse_status(st: object, where: str) -> StatusUpdate | None:
+def _parse_status(st: object, where: str, received_at: datetime) -> StatusUpdate | None:
     if not isinstance(st, dict):
         raise PayloadError(f"{where} must be an object")
-    if st.get("status") not in STATUSES:
+    status = _text(st, "status", where)
+    if status not in STATUSES:
         return None  # e.g. "played" for voice notes: kept in `other`
-    external_id = st.get("id")
-    if not isinstance(external_id, str) or not external_id:
+    external_id = _text(st, "id", where)
+    if not external_id:
         raise PayloadError(f"{where}.id is missing")
-    if "timestamp" not in st:
-        raise PayloadError(f"{where}.timestamp is missing")
-    errors = st.get("errors") if isinstance(st.get("errors"), list) else []
+    errors = _list(st, "errors", where)
+    if not all(isinstance(error, dict) for error in errors):
+        raise PayloadError(f"{where}.errors must be a list of objects")
     return StatusUpdate(
         channel=CHANNEL_WHATSAPP,
         external_id=external_id,
-        status=st["status"],
-        timestamp=_timestamp(st["timestamp"], where),
-        recipient=_str(st.get("recipient_id") or st.get("recipient_user_id")),
-        errors=tuple(e for e in errors if isinstance(e, dict)),
+        status=status,
+        timestamp=plausible_time(_timestamp(st.get("timestamp"), where), received_at),
+        recipient=_text(st, "recipient_id", where) or _text(st, "recipient_user_id", where),
+        errors=tuple(errors),
     )
 
 
-def _timestamp(value: object, where: str) -> datetime:
+def _timestamp(value: object, where: str) -> datetime | None:
+    """Unix seconds as Meta sends them; None when the number is beyond any calendar."""
+    if value is None:
+        raise PayloadError(f"{where}.timestamp is missing")
     if isinstance(value, int) and not isinstance(value, bool):
         seconds = value
     elif isinstance(value, str) and _UNIX_SECONDS.fullmatch(value):
@@ -316,7 +392,7 @@ def _timestamp(value: object, where: str) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise PayloadError(f"{where}.timestamp is out of range: {_short(value)}") from None
+        return None
 
 
 def _list(value: dict, key: str, where: str) -> list:
@@ -328,9 +404,28 @@ def _list(value: dict, key: str, where: str) -> list:
     return items
 
 
-def _obj(parent: dict, key: str) -> dict:
+def _obj(parent: object, key: str, where: str) -> dict:
+    """`parent[key]` as an object ({} when absent); anything else is a PayloadError."""
+    if not isinstance(parent, dict):
+        raise PayloadError(f"{where} must be an object")
     value = parent.get(key)
-    return value if isinstance(value, dict) else {}
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}.{key} must be an object, got {type(value).__name__}")
+    return value
+
+
+def _text(parent: object, key: str, where: str) -> str:
+    """`parent[key]` as a string ("" when absent); anything else is a PayloadError."""
+    if not isinstance(parent, dict):
+        raise PayloadError(f"{where} must be an object")
+    value = parent.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}.{key} must be a string, got {type(value).__name__}")
+    return value
 
 
 def _str(value: object) -> str:

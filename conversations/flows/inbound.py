@@ -17,7 +17,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from conversations import copy, outbox
-from conversations.channels.base import InboundMessage, Media, PayloadError
+from conversations.channels.base import InboundMessage, Media
 from conversations.flows import conversation, handover
 from conversations.flows.turn import SILENT_KINDS
 from conversations.models import (
@@ -37,6 +37,8 @@ DUPLICATE_CONSTRAINT = "message_unique_inbound_external_id"
 NOTICE_INTERVAL = timedelta(hours=24)
 MAX_EXTERNAL_ID = Message._meta.get_field("external_id").max_length
 MAX_ADDRESS = Client._meta.get_field("address").max_length
+MAX_REPLY_ID = Message._meta.get_field("reply_id").max_length
+MAX_BUSINESS_USER_ID = Client._meta.get_field("business_user_id").max_length
 # Errors that mean the database is unreachable: the provider must retry, so nothing is stored.
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -46,6 +48,8 @@ class Outcome:
     DUPLICATE = "duplicate"
     OUT_OF_ORDER = "out_of_order"
     FAILED = "failed"
+    # no usable id or sender: kept as a WebhookEvent, since it cannot be a Message row
+    INVALID = "invalid"
     NOT_ALLOWLISTED = "not_allowlisted"
     PAUSED = "paused"
     FROM_ARTIST = "from_artist"
@@ -59,18 +63,35 @@ class InboundResult:
     error: str = ""
 
 
-def check_inbound(inbound: InboundMessage) -> None:
-    """Refuse, as a payload error, a message whose ids cannot be stored as they are."""
+def unidentifiable(inbound: InboundMessage) -> str:
+    """Why the message cannot be a Message row at all (its id or sender do not fit), or ""."""
     if not inbound.external_id or len(inbound.external_id) > MAX_EXTERNAL_ID:
-        raise PayloadError(f"message id must be 1–{MAX_EXTERNAL_ID} characters")
+        return f"message id must be 1–{MAX_EXTERNAL_ID} characters"
     if not inbound.address or len(inbound.address) > MAX_ADDRESS:
-        raise PayloadError(f"sender must be 1–{MAX_ADDRESS} characters")
+        return f"sender must be 1–{MAX_ADDRESS} characters"
+    return ""
+
+
+def _column_problem(inbound):
+    """Why a field does not fit its column (such a message is stored as failed), or ""."""
+    if len(inbound.reply_id) > MAX_REPLY_ID:
+        return f"reply id longer than {MAX_REPLY_ID} characters"
+    if len(inbound.business_user_id) > MAX_BUSINESS_USER_ID:
+        return f"business user id longer than {MAX_BUSINESS_USER_ID} characters"
+    return ""
 
 
 def record_inbound(inbound: InboundMessage) -> InboundResult:
-    """Store one inbound message and run its flow, exactly once however often it is delivered."""
-    check_inbound(inbound)
-    inbound = _storable(inbound)
+    """Store one inbound message and run its flow, exactly once however often it is delivered.
+
+    Its strings must already be storable (the channel parsers see to it). A message that
+    cannot be handled is kept: as a `failed` row, or as a WebhookEvent when it has no
+    usable id or sender.
+    """
+    if reason := unidentifiable(inbound):
+        return _keep_invalid(inbound, reason)
+    if problem := inbound.problem or _column_problem(inbound):
+        return _store_failed(inbound, problem)
     try:
         with transaction.atomic():
             message = _store(_lock_client(inbound), inbound)
@@ -146,34 +167,6 @@ def _lock_client(inbound):
         client.display_name = inbound.profile_name[:200]
         client.save(update_fields=["display_name"])
     return client
-
-
-def _without_nul(value):
-    """PostgreSQL stores no NUL characters, in text or in JSON; a sender may still send them."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_without_nul(v) for v in value)
-    return value
-
-
-def _storable(inbound):
-    return dataclasses.replace(
-        inbound,
-        body=_without_nul(inbound.body),
-        reply_id=_without_nul(inbound.reply_id),
-        profile_name=_without_nul(inbound.profile_name),
-        location=_without_nul(inbound.location),
-        raw=_without_nul(inbound.raw),
-        media=tuple(
-            dataclasses.replace(
-                m, caption=_without_nul(m.caption), filename=_without_nul(m.filename)
-            )
-            for m in inbound.media
-        ),
-    )
 
 
 def _handle(message, inbound, check_order=True):
@@ -255,18 +248,37 @@ def _notice(client, body):
 
 
 def _store_failed(inbound, error):
-    """Keep a message whose flow raised, in its own transaction, so the artist can replay it."""
+    """Keep a message that could not be handled, in its own transaction, for the artist.
+
+    `error` is the exception its flow raised, or the reason it was never run.
+    """
+    reason = error if isinstance(error, str) else _describe(error)
     try:
         with transaction.atomic():
             message = _store(
-                _lock_client(inbound), inbound, status=MessageStatus.FAILED, error=_describe(error)
+                _lock_client(inbound), inbound, status=MessageStatus.FAILED, error=reason
             )
     except IntegrityError as exc:
         if _constraint_name(exc) == DUPLICATE_CONSTRAINT:
-            # A concurrent delivery of the same message got through meanwhile.
+            # A concurrent delivery of the same message got through (or it was stored before).
             return InboundResult(inbound.external_id, Outcome.DUPLICATE)
+        return _keep_invalid(inbound, f"{reason}; storing it failed: {_describe(exc)}")
+    except DATABASE_DOWN:
         raise
-    return InboundResult(inbound.external_id, Outcome.FAILED, message.pk, _describe(error))
+    except Exception as exc:
+        # Not even the row can be written: keep it as an event so it is not lost.
+        return _keep_invalid(inbound, f"{reason}; storing it failed: {_describe(exc)}")
+    return InboundResult(inbound.external_id, Outcome.FAILED, message.pk, reason)
+
+
+def _keep_invalid(inbound, reason):
+    """Keep a message that cannot be a Message row as a WebhookEvent, once per content."""
+    logger.warning("Inbound message kept as an invalid event: %r", reason)
+    record_other_event(
+        inbound.channel,
+        {"field": "invalid_message", "reason": reason, "value": {"message": inbound.raw}},
+    )
+    return InboundResult(inbound.external_id[:MAX_EXTERNAL_ID], Outcome.INVALID, error=reason)
 
 
 def _payload(inbound):
@@ -329,6 +341,14 @@ def record_other_event(provider, event):
 
 def record_status_update(update):
     """Keep a delivery receipt once and apply it, now or when the send is recorded."""
+    if len(update.external_id) > MAX_EXTERNAL_ID:
+        # No message of ours has such an id, and the event row could not hold it.
+        reason = f"receipt id longer than {MAX_EXTERNAL_ID} characters"
+        record_other_event(
+            update.channel,
+            {"field": "invalid_status", "reason": reason, "value": {"id": update.external_id}},
+        )
+        return False
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -344,4 +364,4 @@ def record_status_update(update):
             return False
         # A receipt can beat the worker recording the provider's id; outbox.deliver applies
         # it then.
-        return outbox.apply_receipts(update.channel, update.external_id)
+        return outbox.apply_receipts(update.channel, update.external_id, recipient=update.recipient)

@@ -86,6 +86,25 @@ def text_payload(body, *, wa_id="447700900500", message_id=None, timestamp=None,
     return payload
 
 
+def fresh_fixture(filename, variant, *, wa_id="447700900500", message_id=None):
+    """A fixture body whose messages get new ids, the sender `wa_id` and a current timestamp."""
+    payload = whatsapp_fixture(filename, variant)
+    for entry in payload["entry"]:
+        for change in entry["changes"]:
+            value = change["value"]
+            for contact in value.get("contacts", ()):
+                contact["wa_id"] = wa_id
+            for message in value.get("messages", ()):
+                message.update(
+                    {
+                        "from": wa_id,
+                        "id": message_id or f"wamid.{uuid.uuid4().hex}",
+                        "timestamp": str(int(time.time())),
+                    }
+                )
+    return payload
+
+
 def sign_body(raw):
     return whatsapp.sign(raw, settings.WHATSAPP_APP_SECRET)
 

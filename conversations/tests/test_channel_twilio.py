@@ -193,14 +193,44 @@ def test_parse_without_received_at_uses_now():
         ({k: v for k, v in sms_form().items() if k != "MessageSid"}, "MessageSid"),
         (sms_form(MessageSid=""), "MessageSid"),
         ({k: v for k, v in sms_form().items() if k != "From"}, "From"),
-        (sms_form(NumMedia="two"), "NumMedia"),
-        (sms_form(NumMedia="-1"), "NumMedia"),
+        (sms_form(MessageSid="\x00"), "MessageSid"),
     ],
 )
 def test_bad_forms_raise_payload_error(form, reason):
     with pytest.raises(PayloadError) as excinfo:
         parse_form(form, received_at=RECEIVED)
     assert reason in excinfo.value.reason
+
+
+@pytest.mark.parametrize("num_media", ["two", "-1", "٣"])
+def test_a_bad_num_media_leaves_the_message_with_its_problem(num_media):
+    msg = parse_form(sms_form(NumMedia=num_media), received_at=RECEIVED)
+    assert "NumMedia" in msg.problem
+    assert msg.media == ()
+
+
+def test_a_num_media_of_thousands_of_digits_is_capped_not_an_error():
+    msg = parse_form(sms_form(NumMedia="9" * 5000), received_at=RECEIVED)
+    assert msg.problem == ""
+
+
+def test_nul_characters_are_dropped_from_every_form_value_and_key():
+    form = sms_form(
+        MessageSid="SM\x00abc",
+        From="+4477\x00009",
+        Body="a rose\x00",
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/x/Media/ME1\x00",
+        MediaContentType0="image/\x00jpeg",
+    )
+    form["Od\x00d"] = "v\x00"
+    msg = parse_form(form, received_at=RECEIVED)
+    assert (msg.external_id, msg.address, msg.body) == ("SMabc", "+4477009", "a rose")
+    assert (msg.media[0].url, msg.media[0].mime_type) == (
+        "https://api.twilio.com/x/Media/ME1",
+        "image/jpeg",
+    )
+    assert msg.raw["Odd"] == "v"
 
 
 def test_empty_twiml():

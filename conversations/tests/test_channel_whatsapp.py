@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug import Response
@@ -69,6 +69,10 @@ def message_payload(*messages: dict, contacts: list | None = None) -> dict:
 
 def text_message(mid: str, ts: str, body: str = "hi", sender: str = "447700900123") -> dict:
     return {"from": sender, "id": mid, "timestamp": ts, "type": "text", "text": {"body": body}}
+
+
+SENT_TEXT = datetime(2023, 10, 11, 16, 53, 43, tzinfo=UTC)  # fixtures/whatsapp message.json
+MINUTE = timedelta(minutes=1)
 
 
 # --- signature ------------------------------------------------------------------------------
@@ -169,10 +173,10 @@ def test_every_fixture_variant_parses(file, variant):
 
 
 def test_text():
-    msg = only_message("message", "text")
+    (msg,) = parse_payload(fixture("message", "text"), received_at=SENT_TEXT + MINUTE).messages
     assert (msg.kind, msg.body, msg.address) == ("text", "Body Text", "972987654321")
     assert msg.external_id == "wamid.xyzxyz"
-    assert msg.timestamp == datetime(2023, 10, 11, 16, 53, 43, tzinfo=UTC)
+    assert msg.timestamp == SENT_TEXT
     assert (msg.reply_id, msg.media, msg.location, msg.context_id) == ("", (), None, "")
 
 
@@ -346,9 +350,11 @@ def test_statuses(variant, status):
 
 
 def test_failed_status_carries_errors():
-    (update,) = parse_payload(fixture("message_status", "failed")).statuses
+    sent = datetime.fromtimestamp(1689380458, tz=UTC)
+    payload = fixture("message_status", "failed")
+    (update,) = parse_payload(payload, received_at=sent + MINUTE).statuses
     assert update.status == "failed"
-    assert update.timestamp == datetime.fromtimestamp(1689380458, tz=UTC)
+    assert update.timestamp == sent
     assert update.errors[0]["code"] == 130472
 
 
@@ -379,13 +385,53 @@ def test_batch_is_sorted_oldest_first_keeping_arrival_order_on_ties():
         text_message("wamid.0", "1699999999"),
     ]
     payload["entry"].append(second_entry)
-    ids = [m.external_id for m in parse_payload(payload).messages]
+    received = datetime.fromtimestamp(1700000300, tz=UTC) + MINUTE
+    ids = [m.external_id for m in parse_payload(payload, received_at=received).messages]
     assert ids == ["wamid.0", "wamid.1a", "wamid.1b", "wamid.2", "wamid.3"]
 
 
 def test_integer_timestamp_is_accepted():
-    (msg,) = parse_payload(message_payload(text_message("wamid.I", 1700000000))).messages
-    assert msg.timestamp == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    sent = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    payload = message_payload(text_message("wamid.I", 1700000000))
+    (msg,) = parse_payload(payload, received_at=sent + MINUTE).messages
+    assert msg.timestamp == sent
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["99999999999", -62135596800, "-62135596800", "0", 10**19, "31", str(10**19)],
+)
+def test_a_timestamp_far_from_the_receive_time_becomes_the_receive_time(timestamp):
+    received = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    payload = message_payload(text_message("wamid.T", timestamp))
+    (msg,) = parse_payload(payload, received_at=received).messages
+    assert (msg.timestamp, msg.problem) == (received, "")
+    assert msg.raw["timestamp"] == timestamp
+
+
+@pytest.mark.parametrize(
+    ("offset", "believed"),
+    [
+        (-timedelta(days=30), True),
+        (-timedelta(days=30, seconds=1), False),
+        (timedelta(days=1), True),
+        (timedelta(days=1, seconds=1), False),
+    ],
+)
+def test_the_believed_window_is_thirty_days_back_and_one_day_ahead(offset, believed):
+    received = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    sent = received + offset
+    payload = message_payload(text_message("wamid.W", str(int(sent.timestamp()))))
+    (msg,) = parse_payload(payload, received_at=received).messages
+    assert msg.timestamp == (sent if believed else received)
+
+
+def test_a_receipt_timestamp_far_from_the_receive_time_becomes_the_receive_time():
+    received = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    payload = fixture("message_status", "read")
+    payload["entry"][0]["changes"][0]["value"]["statuses"][0]["timestamp"] = "99999999999"
+    (update,) = parse_payload(payload, received_at=received).statuses
+    assert update.timestamp == received
 
 
 def _mutated(mutate) -> dict:
@@ -416,24 +462,120 @@ def _msg(p):
         (_mutated(lambda p: p["entry"][0].pop("changes")), "changes"),
         (_mutated(lambda p: p["entry"][0]["changes"][0].update(value=[])), "value"),
         (_mutated(lambda p: _value(p).update(messages={})), "messages"),
-        (_mutated(lambda p: _value(p).update(messages=["hi"])), "messages[0]"),
-        (_mutated(lambda p: _msg(p).pop("id")), "id"),
-        (_mutated(lambda p: _msg(p).update(id="")), "id"),
-        (_mutated(lambda p: _msg(p).pop("from")), "from"),
-        (_mutated(lambda p: _msg(p).update({"from": 972})), "from"),
-        (_mutated(lambda p: _msg(p).pop("timestamp")), "timestamp"),
-        (_mutated(lambda p: _msg(p).update(timestamp="abc")), "timestamp"),
-        (_mutated(lambda p: _msg(p).update(timestamp="17.5")), "timestamp"),
-        (_mutated(lambda p: _msg(p).update(timestamp=True)), "timestamp"),
-        (_mutated(lambda p: _msg(p).update(timestamp="999999999999")), "timestamp"),
-        (_mutated(lambda p: _value(p).update(statuses=[{"status": "read"}])), "statuses[0].id"),
+        (_mutated(lambda p: _value(p).update(statuses=3)), "statuses"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_wrong_shapes_raise_payload_error(payload, reason):
+def test_an_unusable_envelope_raises_payload_error(payload, reason):
     with pytest.raises(PayloadError) as excinfo:
         parse_payload(payload)
     assert reason in excinfo.value.reason
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda m: m.pop("timestamp"), "timestamp is missing"),
+        (lambda m: m.update(timestamp="abc"), "timestamp must be Unix seconds"),
+        (lambda m: m.update(timestamp="17.5"), "timestamp must be Unix seconds"),
+        (lambda m: m.update(timestamp=True), "timestamp must be Unix seconds"),
+        (lambda m: m.update(timestamp=["1700000000"]), "timestamp must be Unix seconds"),
+        (lambda m: m.update(text={"body": ["a", "list"]}), "text.body must be a string"),
+        (lambda m: m.update(text="Body Text"), "text must be an object"),
+        (lambda m: m.update(type=7), "type must be a string"),
+        (lambda m: m.update(context=[1]), "context must be an object"),
+        (lambda m: m.update(context={"id": 5}), "context.id must be a string"),
+        (
+            lambda m: m.update(type="image", image={"id": {"x": 1}}),
+            "image.id must be a string",
+        ),
+        (
+            lambda m: m.update(type="reaction", reaction={"message_id": 1, "emoji": "x"}),
+            "reaction.message_id must be a string",
+        ),
+        (
+            lambda m: m.update(type="contacts", contacts=[{"phones": 5}]),
+            "contacts[0].phones must be a list",
+        ),
+        (
+            lambda m: m.update(type="location", location={"latitude": [1], "longitude": 2}),
+            "location.latitude must be a number",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_leaves_the_message_with_its_problem(mutate, reason):
+    payload = message_payload(text_message("wamid.A", "1700000000"))
+    mutate(_msg(payload))
+    received = datetime(2023, 11, 14, 22, 15, tzinfo=UTC)
+    (msg,) = parse_payload(payload, received_at=received).messages
+    assert (msg.external_id, msg.address, msg.kind, msg.body) == (
+        "wamid.A",
+        "447700900123",
+        "unknown",
+        "",
+    )
+    assert reason in msg.problem
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda m: m.pop("id"), "id is missing"),
+        (lambda m: m.update(id=""), "id is missing"),
+        (lambda m: m.update(id=12), "id must be a string"),
+        (lambda m: m.pop("from"), "from is missing"),
+        (lambda m: m.update({"from": 972}), "from must be a string"),
+        (lambda m: m.update(from_user_id=["US.1"]), "from_user_id must be a string"),
+    ],
+)
+def test_a_message_without_a_usable_id_or_sender_goes_to_other_with_its_reason(mutate, reason):
+    payload = message_payload(text_message("wamid.A", "1700000000"), text_message("wamid.B", "1"))
+    mutate(_msg(payload))
+    batch = parse_payload(payload)
+    assert [m.external_id for m in batch.messages] == ["wamid.B"]
+    (invalid,) = batch.other
+    assert invalid["field"] == "invalid_message"
+    assert reason in invalid["reason"]
+    assert invalid["value"]["message"] == _msg(payload)
+
+
+def test_a_message_that_is_not_an_object_goes_to_other():
+    batch = parse_payload(_mutated(lambda p: _value(p).update(messages=["hi"])))
+    assert (batch.messages, batch.other[0]["field"]) == ([], "invalid_message")
+    assert "messages[0] must be an object" in batch.other[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("receipt", "reason"),
+    [
+        ({"status": "read"}, "id is missing"),
+        ({"status": ["read"], "id": "wamid.x", "timestamp": "1"}, "status must be a string"),
+        ({"status": "read", "id": 5, "timestamp": "1"}, "id must be a string"),
+        ({"status": "read", "id": "wamid.x", "timestamp": {}}, "timestamp must be Unix"),
+        ({"status": "failed", "id": "wamid.x", "timestamp": "1", "errors": [3]}, "errors"),
+        ("read", "must be an object"),
+    ],
+)
+def test_a_damaged_receipt_goes_to_other_and_its_neighbours_are_parsed(receipt, reason):
+    good = {"status": "read", "id": "wamid.good", "timestamp": "1700000000"}
+    batch = parse_payload(_mutated(lambda p: _value(p).update(statuses=[receipt, good])))
+    assert [s.external_id for s in batch.statuses] == ["wamid.good"]
+    invalid = [o for o in batch.other if o["field"] == "invalid_status"]
+    assert len(invalid) == 1
+    assert reason in invalid[0]["reason"]
+
+
+def test_malformed_contacts_are_kept_in_other_and_the_message_still_parses():
+    payload = message_payload(text_message("wamid.C", "1700000000"), contacts=7)
+    batch = parse_payload(payload)
+    assert (batch.messages[0].problem, batch.messages[0].profile_name) == ("", "")
+    assert batch.other[0]["value"]["contacts"] == 7
+
+
+def test_the_batch_size_counts_every_message_and_receipt_entry():
+    payload = message_payload(text_message("wamid.1", "1"), "junk", text_message("wamid.2", "1"))
+    _value(payload)["statuses"] = [{"status": "read", "id": "wamid.s", "timestamp": "1"}]
+    assert parse_payload(payload).size == 4
 
 
 # --- sending ------------------------------------------------------------------------------

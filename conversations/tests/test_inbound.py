@@ -1,5 +1,7 @@
 """Inbound processing: failures are kept and replayable, and each main path has a fixed cost."""
 
+import time
+
 import pytest
 
 from conversations.flows import inbound
@@ -8,15 +10,16 @@ from conversations.tests.conftest import text_payload
 
 pytestmark = pytest.mark.django_db
 
+# An hour ago: recent enough that the provider's timestamp is believed (not clamped).
+RECENT = int(time.time()) - 3600
+
 
 def test_a_flow_that_raises_stores_the_message_as_failed_and_answers_200(post_whatsapp):
-    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=RECENT))
     # The artist mistyped a question's kind in the admin: the flow can't parse the answer.
     Question.objects.filter(key="idea").update(kind="bogus")
 
-    response = post_whatsapp(
-        text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_001)
-    )
+    response = post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=RECENT + 1))
 
     assert response.status_code == 200
     assert response.json()["outcomes"] == ["failed"]
@@ -27,16 +30,16 @@ def test_a_flow_that_raises_stores_the_message_as_failed_and_answers_200(post_wh
 
 
 def test_replaying_a_failed_message_after_the_fix_processes_it_once(post_whatsapp):
-    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=RECENT))
     Question.objects.filter(key="idea").update(kind="bogus")
-    post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_001))
+    post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=RECENT + 1))
     failed = Message.objects.get(external_id="wamid.rose")
     Question.objects.filter(key="idea").update(kind="text")
 
     first = inbound.replay(failed.pk)
     second = inbound.replay(failed.pk)
     redelivered = post_whatsapp(
-        text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_001)
+        text_payload("A rose", message_id="wamid.rose", timestamp=RECENT + 1)
     )
 
     assert (first.outcome, second.outcome) == ("processed", "duplicate")
@@ -51,9 +54,9 @@ def test_replaying_a_failed_message_after_the_fix_processes_it_once(post_whatsap
 
 
 def test_a_replay_that_fails_again_keeps_the_message_failed(post_whatsapp):
-    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=RECENT))
     Question.objects.filter(key="idea").update(kind="bogus")
-    post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_001))
+    post_whatsapp(text_payload("A rose", message_id="wamid.rose", timestamp=RECENT + 1))
     failed = Message.objects.get(external_id="wamid.rose")
 
     assert inbound.replay(failed.pk).outcome == "failed"
@@ -67,18 +70,18 @@ def test_a_replay_that_fails_again_keeps_the_message_failed(post_whatsapp):
 def test_query_count_first_message_of_a_new_lead(post_whatsapp, django_assert_num_queries):
     # client, message, lead created; start_qualifying audited; first question queued.
     with django_assert_num_queries(19):
-        post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=1_700_000_000))
+        post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=RECENT))
 
 
 def test_query_count_mid_flow_answer(post_whatsapp, django_assert_num_queries):
-    post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=RECENT))
     # message stored, lead locked, step advanced, answer stored, next question queued.
     with django_assert_num_queries(13):
-        post_whatsapp(text_payload("A rose", message_id="wamid.q2", timestamp=1_700_000_001))
+        post_whatsapp(text_payload("A rose", message_id="wamid.q2", timestamp=RECENT + 1))
 
 
 def test_query_count_duplicate(post_whatsapp, django_assert_num_queries):
-    payload = text_payload("Hi", message_id="wamid.q1", timestamp=1_700_000_000)
+    payload = text_payload("Hi", message_id="wamid.q1", timestamp=RECENT)
     post_whatsapp(payload)
     # client looked up, the insert refused by the unique constraint, rolled back.
     with django_assert_num_queries(5):

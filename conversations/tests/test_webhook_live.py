@@ -4,6 +4,7 @@ one advance per question under bursts, and a database outage answered 503 and re
 import json
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -55,8 +56,10 @@ def test_two_hundred_concurrent_posts_of_one_payload_run_the_flow_once(app):
 
 
 def test_fifty_concurrent_answers_to_one_question_advance_it_once(app, seeded_script):
-    post(app.url, text_payload("Hi", wa_id=WA_ID, message_id="wamid.hi", timestamp=1_700_000_000))
-    post(app.url, text_payload("A fine-line rose", wa_id=WA_ID, timestamp=1_700_000_001))
+    # Recent: a timestamp over 30 days old is replaced by the receive time (one per request).
+    sent = int(time.time()) - 60
+    post(app.url, text_payload("Hi", wa_id=WA_ID, message_id="wamid.hi", timestamp=sent))
+    post(app.url, text_payload("A fine-line rose", wa_id=WA_ID, timestamp=sent + 1))
     lead = Lead.objects.get()
     placement_step = lead.current_step
     assert seeded_script[placement_step].key == "placement"
@@ -64,7 +67,7 @@ def test_fifty_concurrent_answers_to_one_question_advance_it_once(app, seeded_sc
     out_before = Message.objects.outbound().count()
 
     burst = [
-        text_payload("Upper arm", wa_id=WA_ID, message_id=f"wamid.arm{i}", timestamp=1_700_000_002)
+        text_payload("Upper arm", wa_id=WA_ID, message_id=f"wamid.arm{i}", timestamp=sent + 2)
         for i in range(50)
     ]
     responses = post_all_at_once(app.url, burst, workers=50)

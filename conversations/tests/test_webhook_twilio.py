@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from conversations.models import Client, Lead, Message
+from conversations.models import Client, Lead, Message, MessageStatus, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,39 @@ def test_a_form_without_a_message_sid_is_400(client):
     params = sms()
     del params["MessageSid"], params["SmsSid"]
     assert post_sms(client, params).status_code == 400
+
+
+def test_percent_00_in_the_sid_sender_and_media_fields_is_dropped_not_a_500(client):
+    params = sms(sid="SM\x00" + "b" * 32)
+    params.update(
+        {
+            "From": "+44770090\x000555",
+            "NumMedia": "1",
+            "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1/Media/ME\x001",
+            "MediaContentType0": "image/\x00jpeg",
+        }
+    )
+    assert "%00" in urlencode(params)
+
+    response = post_sms(client, params)
+
+    assert response.status_code == 200
+    message = Message.objects.inbound().get()
+    assert (message.external_id, message.client.address) == ("SM" + "b" * 32, "+447700900555")
+    assert message.payload["media"][0]["url"].endswith("/Media/ME1")
+    assert message.payload["media"][0]["mime_type"] == "image/jpeg"
+
+
+def test_a_message_sid_longer_than_the_column_is_kept_as_an_invalid_event(client):
+    response = post_sms(client, sms(sid="SM" + "c" * 200))
+    assert response.status_code == 200
+    assert not Message.objects.exists()
+    assert WebhookEvent.objects.get(kind="invalid_message").payload["value"]["message"]["Body"]
+
+
+def test_a_bad_num_media_stores_the_message_as_failed_with_its_reason(client):
+    params = {**sms(), "NumMedia": "lots"}
+    assert post_sms(client, params).status_code == 200
+    message = Message.objects.inbound().get()
+    assert (message.status, message.body) == (MessageStatus.FAILED, params["Body"])
+    assert "NumMedia" in message.last_error

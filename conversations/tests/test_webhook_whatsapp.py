@@ -1,6 +1,7 @@
 """The WhatsApp webhook: Meta's verification, signatures, payload errors and exactly-once."""
 
 import json
+import time
 
 import pytest
 
@@ -8,6 +9,9 @@ from conversations.models import Client, Lead, Message, MessageStatus, Status, W
 from conversations.tests.conftest import sign_body, text_payload, whatsapp_fixture
 
 pytestmark = pytest.mark.django_db
+
+# An hour ago: recent enough that the provider's timestamp is believed (not clamped).
+RECENT = int(time.time()) - 3600
 
 
 def test_meta_verification_echoes_the_challenge(client, settings):
@@ -91,11 +95,17 @@ def test_a_wrong_shape_is_400_with_a_reason(post_whatsapp, payload):
     assert response.json()["error"]
 
 
-def test_a_message_without_an_id_is_400_and_stores_nothing(post_whatsapp):
+def test_a_message_without_an_id_is_kept_as_an_invalid_event_and_answered_200(post_whatsapp):
     payload = text_payload("hi")
     del payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
-    assert post_whatsapp(payload).status_code == 400
+    response = post_whatsapp(payload)
+    assert response.status_code == 200
+    assert response.json()["invalid"] == [
+        {"kind": "invalid_message", "reason": "entry[0].changes[0].value.messages[0].id is missing"}
+    ]
     assert not Message.objects.exists()
+    event = WebhookEvent.objects.get(kind="invalid_message")
+    assert event.payload["value"]["message"]["text"] == {"body": "hi"}
 
 
 def test_a_get_with_other_methods_is_405(client):
@@ -128,8 +138,8 @@ def test_a_redelivered_message_is_a_duplicate_and_changes_nothing(post_whatsapp)
 
 
 def test_a_batch_is_processed_oldest_first(post_whatsapp):
-    newer = text_payload("second", message_id="wamid.b", timestamp=1_700_000_100)
-    older = text_payload("first", message_id="wamid.a", timestamp=1_700_000_000)
+    newer = text_payload("second", message_id="wamid.b", timestamp=RECENT + 100)
+    older = text_payload("first", message_id="wamid.a", timestamp=RECENT)
     newer["entry"][0]["changes"][0]["value"]["messages"].append(
         older["entry"][0]["changes"][0]["value"]["messages"][0]
     )
@@ -140,10 +150,10 @@ def test_a_batch_is_processed_oldest_first(post_whatsapp):
 
 
 def test_a_message_older_than_the_last_processed_is_stored_but_not_answered(post_whatsapp):
-    post_whatsapp(text_payload("hello", message_id="wamid.new", timestamp=1_700_000_100))
+    post_whatsapp(text_payload("hello", message_id="wamid.new", timestamp=RECENT + 100))
     outbound_before = Message.objects.outbound().count()
 
-    response = post_whatsapp(text_payload("late", message_id="wamid.old", timestamp=1_700_000_000))
+    response = post_whatsapp(text_payload("late", message_id="wamid.old", timestamp=RECENT))
 
     assert response.json()["out_of_order"] == ["wamid.old"]
     late = Message.objects.get(external_id="wamid.old")
@@ -153,8 +163,8 @@ def test_a_message_older_than_the_last_processed_is_stored_but_not_answered(post
 
 
 def test_two_messages_in_the_same_second_are_both_processed(post_whatsapp):
-    post_whatsapp(text_payload("hello", message_id="wamid.1", timestamp=1_700_000_000))
-    post_whatsapp(text_payload("a rose", message_id="wamid.2", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("hello", message_id="wamid.1", timestamp=RECENT))
+    post_whatsapp(text_payload("a rose", message_id="wamid.2", timestamp=RECENT))
     statuses = set(Message.objects.inbound().values_list("status", flat=True))
     assert statuses == {MessageStatus.PROCESSED}
 
@@ -206,10 +216,10 @@ def test_a_late_delivered_receipt_does_not_move_a_read_message_back(post_whatsap
 
 
 def test_a_stop_that_arrives_late_is_still_honoured(post_whatsapp):
-    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
-    post_whatsapp(text_payload("hello?", message_id="wamid.later", timestamp=1_700_000_200))
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=RECENT))
+    post_whatsapp(text_payload("hello?", message_id="wamid.later", timestamp=RECENT + 200))
 
-    post_whatsapp(text_payload("STOP", message_id="wamid.stop", timestamp=1_700_000_100))
+    post_whatsapp(text_payload("STOP", message_id="wamid.stop", timestamp=RECENT + 100))
 
     assert Lead.objects.get().status == Status.OPTOUT
     assert Client.objects.get().opted_out_at is not None
@@ -231,31 +241,36 @@ def test_a_nul_character_in_a_message_is_dropped_not_a_500(post_whatsapp):
     assert Message.objects.inbound().get().body == "a rose on my arm"
 
 
-def test_a_sender_id_too_long_to_store_is_a_400_and_stores_nothing(post_whatsapp):
+def test_a_sender_id_too_long_to_store_is_kept_as_an_invalid_event(post_whatsapp):
     response = post_whatsapp(text_payload("hi", wa_id="4" * 65))
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert response.json()["outcomes"] == ["invalid"]
     assert not Message.objects.exists()
+    assert WebhookEvent.objects.get(kind="invalid_message").payload["reason"].startswith("sender")
 
 
-def test_a_batch_with_one_bad_message_is_refused_before_any_of_it_is_processed(post_whatsapp):
-    good = text_payload("first", message_id="wamid.good", timestamp=1_700_000_000)
-    bad = text_payload("second", message_id="x" * 200, timestamp=1_700_000_001)
+def test_a_message_id_too_long_to_store_does_not_hold_back_its_neighbour(post_whatsapp):
+    good = text_payload("first", message_id="wamid.good", timestamp=RECENT)
+    bad = text_payload("second", message_id="x" * 200, timestamp=RECENT + 1)
     good["entry"][0]["changes"][0]["value"]["messages"].append(
         bad["entry"][0]["changes"][0]["value"]["messages"][0]
     )
-    assert post_whatsapp(good).status_code == 400
-    assert not Message.objects.exists()
+    response = post_whatsapp(good)
+    assert response.status_code == 200
+    assert response.json()["outcomes"] == ["processed", "invalid"]
+    assert Message.objects.inbound().get().external_id == "wamid.good"
+    assert WebhookEvent.objects.filter(kind="invalid_message").count() == 1
 
 
 def test_a_reaction_does_not_make_an_earlier_answer_out_of_order(post_whatsapp):
-    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=1_700_000_000))
+    post_whatsapp(text_payload("Hi", message_id="wamid.hi", timestamp=RECENT))
     reaction = whatsapp_fixture("message.json", "reaction")
     message = reaction["entry"][0]["changes"][0]["value"]["messages"][0]
-    message.update({"from": "447700900500", "id": "wamid.react", "timestamp": "1700000300"})
+    message.update({"from": "447700900500", "id": "wamid.react", "timestamp": str(RECENT + 300)})
     post_whatsapp(reaction)
 
     response = post_whatsapp(
-        text_payload("A rose", message_id="wamid.rose", timestamp=1_700_000_100)
+        text_payload("A rose", message_id="wamid.rose", timestamp=RECENT + 100)
     )
 
     assert response.json()["outcomes"] == ["processed"]
