@@ -10,8 +10,8 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max
+from django.db import DatabaseError, InterfaceError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from conversations import tasks
@@ -32,11 +32,13 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 30
-CLAIM_LEASE = timedelta(minutes=2)
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 # Purposes that still go to a client who has opted out.
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+# Set on a message whose outcome was unknown when it is sent again: it is never resent twice.
+RESENT_AFTER_UNKNOWN = "resent_after_unknown"
+_UNSENT = (MessageStatus.QUEUED, MessageStatus.FAILED, MessageStatus.UNKNOWN)
 
 
 class OptedOut(Exception):
@@ -104,6 +106,14 @@ def notify_artist(body, *, lead=None):
 # -- Delivery (runs in the worker) -------------------------------------------------------
 
 
+def claim_lease():
+    return timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
+
+
+def receipt_window():
+    return timedelta(seconds=settings.DELIVERY_RECEIPT_WINDOW_SECONDS)
+
+
 def backoff(attempts):
     """Exponential backoff with full jitter: 30 s, 60 s, 120 s … capped at an hour."""
     ceiling = min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), 3600)
@@ -111,21 +121,30 @@ def backoff(attempts):
 
 
 def claim(message_id, now=None):
-    """Take the row for one send attempt, or None if it is sent, dead, taken or not due."""
+    """Take the row for one send attempt, or None if it is sent, dead, taken or not due.
+
+    Only the outbound row is locked: every inbound message holds its client's row, and a claim
+    that also locked the client would skip. `lapsed_claim` on the result says an earlier attempt
+    claimed the row and never recorded an outcome (its worker died, maybe after sending).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         message = (
             Message.objects.due(now)
             .filter(pk=message_id)
-            .select_for_update(skip_locked=True)
-            .select_related("client")
+            .select_for_update(skip_locked=True, of=("self",))
             .first()
         )
         if message is None:
             return None
-        message.attempts += 1
-        message.claimed_until = now + CLAIM_LEASE
-        message.save(update_fields=["attempts", "claimed_until", "updated_at"])
+        message.lapsed_claim = message.claimed_until is not None
+        if not message.lapsed_claim:
+            message.attempts += 1
+        if message.status == MessageStatus.UNKNOWN:
+            # The one resend of a message that may have gone out: never a second.
+            message.payload = {**message.payload, RESENT_AFTER_UNKNOWN: True}
+        message.claimed_until = now + claim_lease()
+        message.save(update_fields=["attempts", "claimed_until", "payload", "updated_at"])
     return message
 
 
@@ -213,15 +232,76 @@ def _record(message, **changes):
     return recorded
 
 
+def _send_again_at(message, when):
+    tasks.send_message.using(run_after=when).enqueue(message.pk)
+
+
 def _retry_later(message, error, now):
     """Schedule the next attempt with backoff, or give up after the last one."""
     if message.attempts >= MAX_ATTEMPTS:
         _record(message, status=MessageStatus.DEAD, last_error=error)
         return MessageStatus.DEAD
     retry_at = now + backoff(message.attempts)
-    _record(message, status=MessageStatus.FAILED, last_error=error, next_attempt_at=retry_at)
-    tasks.send_message.using(run_after=retry_at).enqueue(message.pk)
+    # One transaction: a worker dying in between cannot leave a failed row with no task.
+    with transaction.atomic():
+        if _record(
+            message, status=MessageStatus.FAILED, last_error=error, next_attempt_at=retry_at
+        ):
+            _send_again_at(message, retry_at)
     return MessageStatus.FAILED
+
+
+def _may_have_gone_out(message, reason):
+    """The send may have reached the client: wait for its receipt before sending it again.
+
+    Resent at most once, and only if no receipt arrived within the window; after that one
+    resend it stays `unknown` for the artist to see.
+    """
+    now = timezone.now()
+    if message.payload.get(RESENT_AFTER_UNKNOWN):
+        _record(
+            message,
+            status=MessageStatus.UNKNOWN,
+            next_attempt_at=None,
+            last_error=f"{reason}; already resent once, not sent again",
+        )
+        return MessageStatus.UNKNOWN
+    check_at = now + receipt_window()
+    with transaction.atomic():
+        if _record(
+            message, status=MessageStatus.UNKNOWN, last_error=reason, next_attempt_at=check_at
+        ):
+            _send_again_at(message, check_at)
+    logger.warning(
+        "Message %s may have been delivered (%s); resend at %s", message.pk, reason, check_at
+    )
+    return MessageStatus.UNKNOWN
+
+
+def _not_claimed(message_id, now):
+    """Why the row could not be claimed; a row that is still due is tried again shortly."""
+    row = Message.objects.outbound().filter(pk=message_id).first()
+    if row is None:
+        return None
+    if Message.objects.due(now).filter(pk=message_id).exists():
+        # Due, yet skip_locked passed it by: another transaction holds the row right now.
+        retry_at = now + timedelta(seconds=settings.OUTBOX_BUSY_RETRY_SECONDS)
+        logger.info(
+            "Message %s is locked by another transaction; trying again at %s", row.pk, retry_at
+        )
+        _send_again_at(row, retry_at)
+        return "busy"
+    in_flight = row.claimed_until is not None and row.claimed_until >= now
+    if in_flight and row.external_id == "" and row.status in _UNSENT:
+        # Another attempt holds the claim. Come back when it lapses, in case its worker died.
+        retry_at = row.claimed_until + timedelta(seconds=1)
+        logger.info(
+            "Message %s is being sent by another attempt; checking again at %s", row.pk, retry_at
+        )
+        _send_again_at(row, retry_at)
+        return "in_flight"
+    # Sent, dead, or waiting out a backoff or a receipt window with its own task enqueued.
+    return None
 
 
 def deliver(message_id):
@@ -229,7 +309,15 @@ def deliver(message_id):
     now = timezone.now()
     message = claim(message_id, now)
     if message is None:
-        return None
+        return _not_claimed(message_id, now)
+    if message.lapsed_claim:
+        # An earlier attempt claimed the row and never recorded an outcome (its worker died or
+        # lost the database, before or after sending): it may have gone out. Treated like a
+        # read timeout rather than sent twice at once.
+        return _may_have_gone_out(
+            message,
+            "an attempt's outcome was never recorded (its worker stopped or lost the database)",
+        )
     purpose = message.payload.get("purpose")
     if message.client.is_opted_out and purpose != OPT_OUT_CONFIRMATION:
         # STOP arrived after this was queued: it never goes.
@@ -243,6 +331,8 @@ def deliver(message_id):
     except channel_base.PermanentSendError as exc:
         _record(message, status=MessageStatus.DEAD, last_error=str(exc))
         return MessageStatus.DEAD
+    except channel_base.MaybeSentError as exc:
+        return _may_have_gone_out(message, str(exc))
     except channel_base.TransientSendError as exc:
         return _retry_later(message, str(exc), now)
     except (ValueError, TypeError) as exc:
@@ -250,6 +340,9 @@ def deliver(message_id):
         logger.exception("Message %s cannot be sent as queued", message.pk)
         _record(message, status=MessageStatus.DEAD, last_error=f"{type(exc).__name__}: {exc}")
         return MessageStatus.DEAD
+    except (DatabaseError, InterfaceError):
+        # The database went away mid-send: the claim stays, its lapse settles the outcome.
+        raise
     except Exception as exc:
         # A bug or a surprise from a client library: retried like an outage, never lost.
         logger.exception("Unexpected error sending message %s", message.pk)
@@ -260,6 +353,7 @@ def deliver(message_id):
         status=MessageStatus.SENT,
         external_id=ids[0],
         sent_at=sent_at,
+        next_attempt_at=None,
         last_error="",
         payload={**message.payload, "provider_ids": ids},
     )
@@ -280,7 +374,7 @@ def requeue_due(now=None):
     now = now or timezone.now()
     ids = list(
         Message.objects.due(now)
-        .filter(updated_at__lt=now - CLAIM_LEASE)
+        .filter(updated_at__lt=now - claim_lease())
         .values_list("pk", flat=True)
     )
     for pk in ids:
@@ -293,14 +387,22 @@ def requeue_due(now=None):
 _RECEIPT_RANK = {"sent": 1, "delivered": 2, "read": 3}
 
 
-def apply_receipts(channel, external_id):
-    """Bring an outbound message up to the receipts stored for it; never move it backwards."""
+def apply_receipts(channel, external_id, *, recipient=""):
+    """Bring an outbound message up to the receipts stored for it; never move it backwards.
+
+    A receipt for an id we never recorded, to a `recipient` with a send whose outcome is
+    unknown, is that send's answer: the provider took it after all.
+    """
     message = (
         Message.objects.outbound()
         .select_for_update()
         .filter(channel=channel, external_id=external_id)
         .first()
     )
+    adopted = False
+    if message is None and recipient:
+        message = _adopt_unanswered_send(channel, external_id, recipient)
+        adopted = message is not None
     if message is None:
         return False
     receipts = list(
@@ -321,12 +423,71 @@ def apply_receipts(channel, external_id):
     else:
         best = max((r.get("status") for r in receipts), key=_rank, default=None)
         if _rank(best) <= _rank(message.status):
-            return False
+            return adopted
         changes = {"status": best}
     if message.status == changes["status"]:
-        return False
+        return adopted
     Message.objects.filter(pk=message.pk).update(**changes, updated_at=timezone.now())
     return True
+
+
+def _adopt_unanswered_send(channel, external_id, recipient):
+    """Give the provider's id to the oldest send to `recipient` whose answer never came.
+
+    That is an `unknown` row, or one whose attempt is claimed with no outcome yet (its worker
+    may have died after sending). Returns the row when the id completes it, else None.
+    """
+    candidates = (
+        Message.objects.outbound()
+        .select_for_update(of=("self",))
+        .filter(channel=channel, external_id="", client__address=recipient)
+        .filter(
+            Q(status=MessageStatus.UNKNOWN) | Q(status__in=_UNSENT, claimed_until__isnull=False)
+        )
+        .order_by("created_at", "id")
+    )
+    for message in candidates:
+        sent = list(message.payload.get("sent_parts", []))
+        if external_id in sent:
+            return None  # an earlier part's receipt, not the missing answer
+        sent.append(external_id)
+        payload = {**message.payload, "sent_parts": sent}
+        if len(sent) < _part_count(message):
+            # The missing part's answer: the rest still has to go, at once.
+            Message.objects.filter(pk=message.pk).update(
+                payload=payload,
+                status=MessageStatus.FAILED,
+                next_attempt_at=None,
+                claimed_until=None,
+                updated_at=timezone.now(),
+            )
+            tasks.send_message.enqueue(message.pk)
+            return None
+        logger.info(
+            "Receipt %s answers message %s, whose send had no answer", external_id, message.pk
+        )
+        message.external_id = sent[0]
+        Message.objects.filter(pk=message.pk).update(
+            payload={**payload, "provider_ids": sent},
+            status=MessageStatus.SENT,
+            external_id=sent[0],
+            sent_at=message.sent_at or timezone.now(),
+            next_attempt_at=None,
+            claimed_until=None,
+            last_error="",
+            updated_at=timezone.now(),
+        )
+        message.status = MessageStatus.SENT
+        return message if sent[0] == external_id else None
+    return None
+
+
+def _part_count(message):
+    if message.channel == Channel.SMS or message.payload.get("buttons"):
+        return 1
+    if message.payload.get("template"):
+        return 1
+    return max(len(split_text(message.body)), 1)
 
 
 def _rank(status):

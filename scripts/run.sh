@@ -6,6 +6,8 @@
 #   DJANGO_DEBUG   default 1 (a safe local configuration)
 #   BIND           default 127.0.0.1:8000
 #   WEB_WORKERS    default 2
+#   WEB_TIMEOUT    default 30 (s): a sync worker busy longer is killed with its request unanswered,
+#                  so DATABASE_WAIT_TIMEOUT + DATABASE_CONNECT_TIMEOUT (settings) stay below it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,11 +52,14 @@ trap 'stop_children' EXIT
 # SIGTERM once (a second signal would make db_worker abandon a running task).
 # --no-reload: under DEBUG the worker would otherwise run behind an autoreloader that kills it
 # (SIGKILL, mid-task) when it is asked to stop.
+# db_worker is conversations' own: it waits out a lost database instead of exiting, and re-runs
+# (once) the task of a worker that died, so run.sh need not restart it.
 setsid "$PY" manage.py db_worker --no-reload &
 pids+=("$!")
 setsid "$VENV/bin/gunicorn" leadbot.wsgi \
     --bind "${BIND:-127.0.0.1:8000}" \
     --workers "${WEB_WORKERS:-2}" \
+    --timeout "${WEB_TIMEOUT:-30}" \
     --graceful-timeout 10 \
     --no-control-socket \
     --access-logfile - &

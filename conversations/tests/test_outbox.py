@@ -151,7 +151,9 @@ def test_a_5xx_is_retried_later_with_backoff(graph, client_in_window, status):
     assert retry.run_after == message.next_attempt_at
 
 
-def test_a_timeout_is_retried(graph, client_in_window, settings, answer_late):
+def test_a_timeout_waits_for_a_receipt_before_any_retry(
+    graph, client_in_window, settings, answer_late
+):
     late = answer_late(
         Response(json.dumps(accepted("wamid.late")), content_type="application/json")
     )
@@ -160,8 +162,10 @@ def test_a_timeout_is_retried(graph, client_in_window, settings, answer_late):
     message = outbox.queue_message(client_in_window, "hello")
     run_worker()
     message.refresh_from_db()
-    assert message.status == MessageStatus.FAILED
+    assert message.status == MessageStatus.UNKNOWN
     assert "timeout" in message.last_error
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.run_after == message.next_attempt_at
 
 
 def test_the_last_failed_attempt_makes_the_message_dead(graph, client_in_window):
@@ -177,7 +181,7 @@ def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(client_in
     message = outbox.queue_message(client_in_window, "hello")
     assert outbox.claim(message.pk) is not None
     assert outbox.claim(message.pk) is None
-    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
     assert outbox.claim(message.pk, now=later) is not None
 
 
@@ -187,9 +191,17 @@ def test_a_worker_killed_mid_send_leaves_the_row_for_the_sweep(graph, client_in_
     outbox.claim(message.pk)  # the dead worker's claim; it never recorded an outcome
     DBTaskResult.objects.all().delete()
 
-    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
     assert outbox.requeue_due(now=later) == [message.pk]
     Message.objects.filter(pk=message.pk).update(claimed_until=timezone.now())
+    run_worker()
+
+    # The dead worker may have sent it: no second send until the receipt window has passed.
+    message.refresh_from_db()
+    assert message.status == MessageStatus.UNKNOWN
+    assert len(graph.log) == 0
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     run_worker()
 
     message.refresh_from_db()
@@ -280,7 +292,7 @@ def test_sms_goes_through_twilio(httpserver, settings, make_client):
 def test_flush_outbox_reenqueues_due_messages(client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
     DBTaskResult.objects.all().delete()  # the task was lost with its worker
-    long_ago = timezone.now() - outbox.CLAIM_LEASE - timedelta(seconds=1)
+    long_ago = timezone.now() - outbox.claim_lease() - timedelta(seconds=1)
     Message.objects.filter(pk=message.pk).update(updated_at=long_ago)
     call_command("flush_outbox", stdout=io.StringIO())
     assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
@@ -369,7 +381,7 @@ def test_a_worker_whose_claim_lapsed_does_not_overwrite_the_next_workers_outcome
     settings.OUTBOUND_DRY_RUN = True
     message = outbox.queue_message(client_in_window, "hello")
     slow = outbox.claim(message.pk)
-    later = timezone.now() + outbox.CLAIM_LEASE + timedelta(seconds=1)
+    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
     fast = outbox.claim(message.pk, now=later)
 
     outbox._record(fast, status=MessageStatus.SENT, external_id="wamid.fast")

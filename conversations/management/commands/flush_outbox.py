@@ -1,4 +1,8 @@
-"""Re-enqueue outbound messages whose send task was lost (a worker died mid-send); run by cron."""
+"""Re-enqueue due outbound messages left with no send task; run by cron as a safety net.
+
+The worker itself re-runs the task of a worker that died (WORKER_TASK_LEASE_SECONDS); this
+catches rows whose task was lost some other way.
+"""
 
 from django.core.management.base import BaseCommand
 
