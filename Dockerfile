@@ -15,9 +15,11 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # The manifest static storage (DJANGO_DEBUG off) needs collected files. Settings refuse to load
-# without these values; the placeholders exist only for this build step.
-RUN DATABASE_URL=postgres://build@localhost/build DJANGO_SECRET_KEY=build \
-    WHATSAPP_APP_SECRET=build DJANGO_ALLOWED_HOSTS=build \
+# without strong values; these throwaway ones exist only for this build step, never at run time.
+RUN DATABASE_URL=postgres://build@localhost/build \
+    DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    WHATSAPP_APP_SECRET="$(python -c 'import secrets; print(secrets.token_hex(16))')" \
+    DJANGO_ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --home-dir /app leadbot

@@ -2,13 +2,34 @@
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from conversations import lifecycle, outbox
 from conversations.models import TRANSITIONS, Lead, Message, Question, Status, StatusChange
+
+
+class ArtistPermissions(permissions.BasePermission):
+    """Each action needs the model permissions the Artist group holds; other staff get 403."""
+
+    REQUIRED = {
+        "list": ["view_lead"],
+        "retrieve": ["view_lead", "view_answer"],
+        "messages": ["view_lead", "view_message"],
+        "history": ["view_lead", "view_statuschange"],
+        # The same permission the admin's buttons and reply box need, as in the admin.
+        "transitions": ["view_lead", "change_lead"],
+        "reply": ["view_lead", "change_lead", "add_message"],
+    }
+
+    def has_permission(self, request, view):
+        # An action not listed (OPTIONS metadata, a new one) is refused until it is.
+        required = self.REQUIRED.get(view.action)
+        return required is not None and request.user.has_perms(
+            [f"conversations.{codename}" for codename in required]
+        )
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -96,6 +117,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     queryset = Lead.objects.select_related("client").order_by("-created_at", "-id")
     filterset_class = LeadFilter
+    permission_classes = [permissions.IsAdminUser, ArtistPermissions]
 
     def get_serializer_class(self):
         return LeadSerializer if self.action == "list" else LeadDetailSerializer

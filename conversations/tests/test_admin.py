@@ -1,10 +1,14 @@
 """The artist's workspace in the admin: transcript, transitions, replies and replays."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.urls import reverse
 
 from conversations.models import Message, MessageStatus, Question, Status, StatusChange
+from conversations.tests.artists import make_staff
 from conversations.tests.conftest import text_payload
 
 
@@ -140,3 +144,63 @@ def test_replay_from_the_message_list_processes_a_failed_message(artist, post_wh
 
     failed.refresh_from_db()
     assert failed.status == MessageStatus.PROCESSED
+
+
+# The sign-in throttle (django-axes, leadbot/settings.py).
+
+LOGIN = "/admin/login/?next=/admin/"
+PASSWORD = "the-artists-real-password-7"
+
+
+def sign_in(client, password, username="ink"):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+@pytest.fixture
+def ink(db):
+    return make_staff("ink", artist=True, password=PASSWORD)
+
+
+def test_the_right_password_signs_in(client, ink):
+    response = sign_in(client, PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(ink.pk)
+
+
+def test_five_wrong_passwords_lock_the_sign_in_even_for_the_right_password(client, ink, settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    for _ in range(4):
+        assert sign_in(client, "guess").status_code == 200  # the form again, with its error
+    assert sign_in(client, "guess").status_code == 429
+
+    locked = sign_in(client, PASSWORD)
+
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins: this account is locked for 15 minutes" in (
+        locked.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_success_before_the_limit_starts_the_count_again(client, ink):
+    for _ in range(4):
+        sign_in(client, "guess")
+    assert sign_in(client, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert sign_in(client, "guess").status_code == 200
+    assert sign_in(client, PASSWORD).status_code == 302
+
+
+def test_a_locked_username_does_not_lock_another_one(client, ink):
+    make_staff("assistant", artist=True, password=PASSWORD)
+    for _ in range(5):
+        sign_in(client, "guess")
+    assert sign_in(client, PASSWORD, username="assistant").status_code == 302
+
+
+def test_axes_reset_lifts_the_lockout(client, ink):
+    for _ in range(5):
+        sign_in(client, "guess")
+    call_command("axes_reset", stdout=io.StringIO())
+    assert sign_in(client, PASSWORD).status_code == 302

@@ -2,19 +2,31 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conversations.models import Answer, Message, Question, Status, StatusChange
+from conversations.tests.artists import make_staff
+
+
+def client_with_token(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
 
 
 @pytest.fixture
 def api(db):
-    user = get_user_model().objects.create_superuser("artist", "artist@example.com", "pw-12345")
-    token = Token.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    """The artist: a staff user in the Artist group, not a superuser."""
+    return client_with_token(make_staff("artist", artist=True))
+
+
+@pytest.fixture
+def other_staff(db):
+    """A staff user without the Artist group (say, a bookkeeper with admin access)."""
+    return client_with_token(make_staff("bookkeeper", artist=False))
 
 
 def test_requests_without_a_token_get_401(client, make_lead):
@@ -31,6 +43,58 @@ def test_a_non_staff_token_gets_403(make_lead):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     assert client.get(f"/api/leads/{lead.pk}/").status_code == 403
+
+
+def lead_endpoints(lead):
+    """Every /api/ endpoint for one lead: (method, path, body)."""
+    return [
+        ("get", "/api/leads/", None),
+        ("get", f"/api/leads/{lead.pk}/", None),
+        ("get", f"/api/leads/{lead.pk}/messages/", None),
+        ("get", f"/api/leads/{lead.pk}/history/", None),
+        ("post", f"/api/leads/{lead.pk}/transitions/", {"transition": "approve", "reason": "x"}),
+        ("post", f"/api/leads/{lead.pk}/reply/", {"body": "Hello from the bookkeeper"}),
+        ("options", "/api/leads/", None),
+    ]
+
+
+def test_staff_outside_the_artist_group_get_403_and_no_data_on_every_endpoint(
+    other_staff, make_lead
+):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    for method, path, body in lead_endpoints(lead):
+        response = getattr(other_staff, method)(path, body, format="json")
+        assert response.status_code == 403, (method, path)
+        assert set(response.json()) == {"detail"}, (method, path)
+    lead.refresh_from_db()
+    assert lead.status == Status.PENDING_APPROVAL
+    assert not Message.objects.outbound().exists()
+
+
+def test_a_superuser_may_act_without_the_group(make_lead):
+    user = get_user_model().objects.create_superuser("owner", "owner@example.com", "pw-12345")
+    lead = make_lead(Status.PENDING_APPROVAL)
+    response = client_with_token(user).post(
+        f"/api/leads/{lead.pk}/transitions/", {"transition": "approve"}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_staff_with_only_view_permissions_can_read_but_not_act(make_lead):
+    user = make_staff("reader", artist=False)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="conversations",
+            codename__in=["view_lead", "view_answer", "view_message", "view_statuschange"],
+        )
+    )
+    reader = client_with_token(user)
+    lead = make_lead(Status.PENDING_APPROVAL)
+    assert reader.get(f"/api/leads/{lead.pk}/").status_code == 200
+    assert reader.get(f"/api/leads/{lead.pk}/messages/").status_code == 200
+    acted = reader.post(f"/api/leads/{lead.pk}/transitions/", {"transition": "approve"})
+    replied = reader.post(f"/api/leads/{lead.pk}/reply/", {"body": "Hi"})
+    assert (acted.status_code, replied.status_code) == (403, 403)
 
 
 def test_a_transition_without_a_token_changes_nothing(client, make_lead):
@@ -151,6 +215,18 @@ def test_the_openapi_schema_is_served(api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/leads/{id}/transitions/" in response.content
+
+
+@override_settings(DEBUG=False)
+def test_the_schema_needs_authentication(client, db):
+    response = client.get("/api/schema/")
+    assert response.status_code == 401
+    assert b"/api/leads/" not in response.content
+
+
+def test_the_schema_is_not_for_a_logged_in_user_who_is_not_staff(client, db):
+    client.force_login(get_user_model().objects.create_user("someone", password="pw-12345"))
+    assert client.get("/api/schema/").status_code == 403
 
 
 def test_a_reply_is_queued_in_the_outbox_with_the_artist_as_actor(api, make_lead):
