@@ -15,7 +15,7 @@ WITH_DB = url="$${DATABASE_URL:-}"; \
 	if [ -z "$$url" ]; then url="$$($(PY) scripts/devdb.py url)" || exit 1; fi; \
 	export DATABASE_URL="$$url";
 
-.PHONY: venv test run lint format bench db db-status db-stop
+.PHONY: venv test run lint format bench drill db db-status db-stop
 
 venv: $(VENV)/.installed
 
@@ -49,6 +49,10 @@ bench: venv
 	else \
 		echo "bench/webhook_load.py does not exist yet"; \
 	fi
+
+# The fault drill of bench/drill.py (a few minutes; not part of `make test`). Exits 1 on a loss.
+drill: venv
+	@$(WITH_DB) $(PY) bench/drill.py
 
 db: venv
 	@$(PY) scripts/devdb.py url

@@ -1,7 +1,9 @@
 """Real servers for tests: the app under gunicorn, and a TCP proxy that can cut the database off."""
 
+import json
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -185,3 +187,164 @@ class TcpProxy:
                         peers.pop(end, None)
                         end.close()
         selector.close()
+
+
+class DbWorker:
+    """`manage.py db_worker` in its own process group, so a drill can SIGKILL it mid-task."""
+
+    def __init__(self, env, *, args=(), log=None):
+        self.env, self.args, self.log = env, list(args), log
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", *self.args],
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT if self.log else None,
+            start_new_session=True,
+        )
+        return self
+
+    @property
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self):
+        """SIGKILL the whole group: no signal handler, no cleanup, like a lost machine."""
+        self._signal_group(signal.SIGKILL)
+
+    def stop(self):
+        self._signal_group(signal.SIGTERM)
+
+    def _signal_group(self, signum):
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signum)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class FakeGraphApi:
+    """A local WhatsApp Cloud API that records every send and answers like Graph does.
+
+    `hold_next()` keeps the next send open (recorded as received, not yet answered) until
+    `release()`, so a drill can kill the sender while a request is in flight.
+    """
+
+    def __init__(self, phone_number_id="1122334455667", version="v21.0"):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.phone_number_id, self.version = phone_number_id, version
+        self.sends = []  # dicts: to, text, id, held, at (time.monotonic())
+        self._lock = threading.Lock()
+        self._held = None
+        self._release = threading.Event()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path != f"/{api.version}/{api.phone_number_id}/messages":
+                    return self._answer(404, {"error": {"message": "unknown path", "code": 100}})
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self._answer(400, {"error": {"message": "bad json", "code": 100}})
+                send, held = api._record(body)
+                if held is not None:
+                    held.set()
+                    api._release.wait(timeout=60)
+                to = send["to"]
+                self._answer(
+                    200,
+                    {
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": to, "wa_id": to}],
+                        "messages": [{"id": send["id"]}],
+                    },
+                )
+
+            def _answer(self, status, data):
+                out = json.dumps(data).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                except OSError:
+                    pass  # the sender is gone (killed mid-send)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/{version}"
+        self._thread = None
+
+    def env(self, access_token="drill-access-token"):
+        """The settings that point the app at this fake and turn real sending on."""
+        return {
+            "OUTBOUND_DRY_RUN": "0",
+            "WHATSAPP_API_BASE": self.url,
+            "WHATSAPP_ACCESS_TOKEN": access_token,
+            "WHATSAPP_PHONE_NUMBER_ID": self.phone_number_id,
+        }
+
+    def _record(self, body):
+        kind = body.get("type")
+        if kind == "interactive":
+            text = (body.get("interactive") or {}).get("body", {}).get("text", "")
+        elif kind == "template":
+            text = f"template:{(body.get('template') or {}).get('name', '')}"
+        else:
+            text = (body.get("text") or {}).get("body", "")
+        with self._lock:
+            held, self._held = self._held, None
+            send = {
+                "to": body.get("to") or body.get("recipient") or "",
+                "text": text,
+                "id": f"wamid.fake.{len(self.sends) + 1}",
+                "held": held is not None,
+                "at": time.monotonic(),
+            }
+            self.sends.append(send)
+        return send, held
+
+    def hold_next(self):
+        """Hold the next send open; the returned event is set once it has arrived."""
+        held = threading.Event()
+        self._release.clear()
+        with self._lock:
+            self._held = held
+        return held
+
+    def release(self):
+        with self._lock:
+            self._held = None
+        self._release.set()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
