@@ -6,8 +6,6 @@ the lead's id, so one client always hears the same voice and tests are determini
 
 from django.utils.timezone import localtime
 
-from conversations.parsing import format_money
-
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -18,10 +16,6 @@ def _pick(lead, *variants, turn=0):
 
 def _first_name(name):
     return (name or "").strip().split(" ")[0][:40]
-
-
-def money(amount_minor, currency):
-    return format_money(amount_minor, currency)
 
 
 def join_places(places, conjunction="or"):
@@ -129,27 +123,6 @@ def cannot_read(lead, kind, question):
 
 
 # -- the confirmation summary --------------------------------------------------------------
-
-LABELS = {
-    "idea": "Idea",
-    "placement": "Placement",
-    "dimensions": "Size",
-    "style": "Style",
-    "complexity": "Detail",
-    "coverup": "Cover-up",
-    "reference_images": "References",
-    "budget": "Budget",
-    "location_city": "Your city",
-    "location_country": "Your country",
-    "instagram_handle": "Instagram",
-    "travel_city": "Tattoo city",
-    "timing": "Timing",
-    "tour_offer": "Happy to travel",
-}
-
-
-def label_for(key):
-    return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def summary_line(label, value):
@@ -288,7 +261,7 @@ def handover(lead, kind):
             "Sorry, I'm struggling to understand that one. I've asked the artist to pick it up "
             "with you personally — they'll reply here."
         )
-    if kind == "coverup":
+    if kind == "cover_up_review":
         return (
             "Thanks! Cover-ups need the artist's own eye, so I've passed your details to them "
             "— they'll get back to you here."
@@ -422,6 +395,18 @@ def artist_budget_update(lead, budget):
     return f"💷 Lead #{lead.pk} updated their budget to {budget}."
 
 
+def artist_budget_below_minimum(budget, region, minimum):
+    return f"Budget {budget} is below the {region} minimum of {minimum}"
+
+
+def artist_budget_other_currency(budget, currency, minimum):
+    return f"Budget {budget} is not in {currency}; the minimum is {minimum}"
+
+
+def artist_tour_reason(city, places):
+    return f"Wants {city}; the artist works in {join_places(places, 'and')}"
+
+
 def artist_handover_reason(kind, detail=""):
     """The handover reason stored on the lead and shown to the artist."""
     reasons = {
@@ -430,13 +415,9 @@ def artist_handover_reason(kind, detail=""):
         "delete_data": "Client asked to delete their data",
         "price_haggle": "Client wants to discuss the price",
         "scheduling": "Client asked about dates or availability",
-        "coverup": "Cover-up: needs the artist's assessment",
+        "cover_up_review": "Cover-up: needs the artist's assessment",
         "parse": f"Could not understand the answer to “{detail}” after 3 tries",
-        "confirmation": "Could not confirm the summary after 3 tries",
-        "tour_offer": "Could not understand the reply to the tour offer after 3 tries",
+        "unclear_summary": "Could not confirm the summary after 3 tries",
+        "unclear_tour_reply": "Could not understand the reply to the tour offer after 3 tries",
     }
     return reasons.get(kind, detail or kind)
-
-
-def summary_not_sent_yet():
-    return "(not answered)"

@@ -488,6 +488,14 @@ class Question(models.Model):
     active = models.BooleanField(default=True)
     options = models.JSONField(default=list, blank=True, help_text="[[id, label], …] for choices")
     example = models.CharField(max_length=200, blank=True, help_text="Shown in repair prompts")
+    label = models.CharField(
+        max_length=60, blank=True, help_text="How the summary names the answer; blank: the key"
+    )
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Other names for the answer in corrections, e.g. ["size", "measurements"]',
+    )
 
     objects = QuestionQuerySet.as_manager()
 
@@ -496,6 +504,18 @@ class Question(models.Model):
 
     def __str__(self):
         return f"{self.order}. {self.key}"
+
+    @property
+    def summary_label(self):
+        """The label, or the key made readable for a question the artist left without one."""
+        return self.label or self.key.replace("_", " ").capitalize()
+
+    def names(self):
+        """Every name a client may use for this answer in "change budget to 800"."""
+        # The admin takes any JSON here: a lone string is one alias, what is not text is none.
+        aliases = self.aliases if isinstance(self.aliases, list) else [self.aliases]
+        names = [self.key, self.key.replace("_", " "), self.summary_label, *aliases]
+        return [name for name in names if isinstance(name, str)]
 
 
 def default_hard_placements():

@@ -6,9 +6,10 @@ doesn't get ten; every message is still stored in the transcript for the artist.
 
 from conversations import copy
 from conversations.flows import answers as script_answers
-from conversations.flows import handover, qualifying
-from conversations.models import HANDOVER_SOURCES, Answer, Message, Question, Status
-from conversations.parsing import ParseError
+from conversations.flows import handover
+from conversations.models import HANDOVER_SOURCES, Message, Question, Status
+from conversations.parsing import ParseError, format_money
+from conversations.parsing.signals import looks_like_budget
 
 # Outbound purposes whose message is worth sending again while the client waits on it.
 RESEND_PURPOSES = {
@@ -33,7 +34,7 @@ def on_message(turn):
 def deposit_text(turn):
     if turn.lead.status != Status.AWAITING_DEPOSIT or not turn.lead.deposit_minor:
         return None
-    return copy.money(turn.lead.deposit_minor, turn.studio.currency)
+    return format_money(turn.lead.deposit_minor, turn.studio.currency)
 
 
 def earlier_link(turn):
@@ -54,20 +55,13 @@ def new_budget(turn):
     """NEEDS_FOLLOW_UP: a reply that is a budget is recorded for the artist, who decides."""
     question = next((q for q in turn.script if q.kind == Question.Kind.BUDGET), None)
     # Only a reply that reads as a budget: "I live at 120 Baker Street" is not one.
-    if question is None or not qualifying.looks_like_budget(turn.text):
+    if question is None or not looks_like_budget(turn.text):
         return False
     try:
         parsed = script_answers.parse_for(question, turn.text, lambda: turn.studio)
     except ParseError:
         return False
-    Answer.objects.create(
-        lead=turn.lead,
-        question_key=question.key,
-        text=turn.text,
-        value=parsed.value,
-        message=turn.message,
-    )
-    turn.update_lead(**script_answers.facts_for(question, parsed.value))
+    script_answers.record(turn, question, turn.text, parsed)
     turn.reply(copy.budget_noted(turn.lead, parsed.display), purpose="acknowledgement")
     handover.notify_artist(copy.artist_budget_update(turn.lead, parsed.display), lead=turn.lead)
     return True

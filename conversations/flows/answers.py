@@ -1,4 +1,5 @@
-"""The script as the client meets it: question text, parsing an answer, its facts, the summary.
+"""The script as the client meets it: question text, parsing and storing an answer, its facts,
+the per-field failure counts, the summary.
 
 Every reader of an answer goes through `parse_for`, so the step validation, the summary and the
 qualification checks understand a value the same way.
@@ -8,8 +9,9 @@ from contextlib import suppress
 from decimal import Decimal
 
 from conversations import copy
-from conversations.models import Question, StudioSettings
+from conversations.models import Answer, Question, StudioSettings
 from conversations.parsing import ParsedAnswer, ParseError, parse_answer, parse_media
+from conversations.questions import LOCATION_CITY
 
 K = Question.Kind
 
@@ -72,7 +74,7 @@ def facts_for(question, value):
         return {"budget_minor": value["amount_minor"], "currency": value["currency"]}
     if question.kind == K.COUNTRY and value.get("country_code"):
         return {"country_code": value["country_code"], "region": value["region"]}
-    if question.kind == K.LOCATION and question.key == "location_city":
+    if question.kind == K.LOCATION and question.key == LOCATION_CITY:
         facts = {"city": value.get("city", "")[:120]}
         # "Berlin, Germany" answers the country too; the country question may still correct it.
         if value.get("country_code"):
@@ -90,7 +92,7 @@ def labelled_answers(lead, script, studio, answers=None):
     """'• Budget: £600' lines: the current answer (latest wins) to every scripted question."""
     answers = lead.current_answers() if answers is None else answers
     return [
-        copy.summary_line(copy.label_for(q.key), display_for(q, answers[q.key], studio))
+        copy.summary_line(q.summary_label, display_for(q, answers[q.key], studio))
         for q in script
         if q.key in answers
     ]
@@ -107,3 +109,52 @@ def current_prompt(lead, script, studio=StudioSettings.load):
         return question_text(script[lead.current_step])
     studio = studio() if callable(studio) else studio
     return summary_text(lead, script, studio)
+
+
+def prompt(turn):
+    """What the client of this turn is being asked now."""
+    return current_prompt(turn.lead, turn.script, lambda: turn.studio)
+
+
+# -- storing answers -------------------------------------------------------------------------
+
+
+def record(turn, question, text, parsed):
+    """Append the answer, copy its facts onto the lead and clear the field's failure count."""
+    Answer.objects.create(
+        lead=turn.lead,
+        question_key=question.key,
+        text=text,
+        value=parsed.value,
+        message=turn.message,
+    )
+    facts = facts_for(question, parsed.value)
+    # The field's failure count is cleared in the same UPDATE as its facts.
+    failures = dict(turn.lead.parse_failures or {})
+    if failures.pop(question.key, None) is not None:
+        facts["parse_failures"] = failures
+    turn.update_lead(**facts)
+
+
+def media_text(turn):
+    return turn.text or f"[{turn.kind}]"
+
+
+def add_media(turn, question):
+    """Add attachments to the current reference answer (a new row: answers are append-only)."""
+    previous = turn.lead.current_answers().get(question.key)
+    record(turn, question, media_text(turn), media_answer(turn.inbound, previous))
+
+
+def count_failure(turn, key):
+    """One more failed answer for `key`; the count so far."""
+    failures = dict(turn.lead.parse_failures or {})
+    failures[key] = failures.get(key, 0) + 1
+    turn.update_lead(parse_failures=failures)
+    return failures[key]
+
+
+def clear_failures(turn, key):
+    failures = dict(turn.lead.parse_failures or {})
+    if failures.pop(key, None) is not None:
+        turn.update_lead(parse_failures=failures)

@@ -6,7 +6,7 @@ except an opted-out client, who hears nothing but the STOP confirmation until ST
 """
 
 from conversations import copy
-from conversations.flows import acknowledge, handover, optout, qualifying
+from conversations.flows import acknowledge, handover, optout, qualifying, tour
 from conversations.flows.turn import SILENT_KINDS, Turn
 from conversations.models import Message, Status
 from conversations.parsing import Intent
@@ -38,7 +38,7 @@ def handle_message(lead, message, inbound):
     elif lead.status == Status.QUALIFYING:
         qualifying.on_message(turn)
     elif lead.status == Status.TOUR_CONVERSION_OFFERED:
-        qualifying.on_tour_reply(turn)
+        tour.on_tour_reply(turn)
     elif lead.status == Status.NEEDS_ARTIST_REPLY:
         handover.on_message(turn)
     else:

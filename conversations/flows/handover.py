@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from conversations import copy, lifecycle, outbox
 from conversations.flows import answers as script_answers
-from conversations.flows import tour
 from conversations.models import Question, Status, StudioSettings
-from conversations.parsing import Intent
+from conversations.parsing import Intent, format_money
 
 # Intents that mean "a person should answer this", and the handover kind each one names.
 HANDOVER_INTENTS = {
@@ -22,6 +21,7 @@ HANDOVER_INTENTS = {
     Intent.SCHEDULING: "scheduling",
 }
 RECENT_MESSAGES = 6
+MAX_FAILURES = 3  # the third failure on one field hands the lead over
 
 
 def hand_over(turn, kind, detail=""):
@@ -32,6 +32,14 @@ def hand_over(turn, kind, detail=""):
     turn.update_lead(handover_reason=reason[:255], last_holding_reply_at=None)
     turn.reply(copy.handover(turn.lead, kind), purpose="handover")
     notify_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
+
+
+def hand_over_after_failures(turn, count, kind, detail=""):
+    """Hand the lead over once a field has failed MAX_FAILURES times; True if it did."""
+    if count < MAX_FAILURES:
+        return False
+    hand_over(turn, kind, detail)
+    return True
 
 
 def hand_over_for_intent(turn):
@@ -69,19 +77,21 @@ def packet(lead, reason, *, current=None, studio=None):
     # The message being handled is saved against the lead only after the flow returns.
     if current is not None and all(m.pk != current.pk for m in recent):
         recent = [current, *recent[: RECENT_MESSAGES - 1]]
-    estimate = ""
-    if lead.size_category:
-        deposit = copy.money(lead.deposit_minor, studio.currency) if lead.deposit_minor else ""
-        estimate = copy.artist_estimate(lead.size_category, lead.xl_days, deposit)
     return copy.artist_packet(
         lead,
         client=lead.client,
         reason=reason,
         answers=labelled,
         failures={k: n for k, n in (lead.parse_failures or {}).items() if n},
-        estimate=estimate,
+        estimate=estimate_text(lead, studio),
         recent=[copy.artist_recent_line(m) for m in reversed(recent)],
     )
+
+
+def estimate_text(lead, studio):
+    """The lead's size category, XL days and deposit for the artist; "" before there is one."""
+    deposit = format_money(lead.deposit_minor, studio.currency) if lead.deposit_minor else ""
+    return copy.artist_estimate(lead.size_category, lead.xl_days, deposit)
 
 
 def notify_artist(body, *, lead=None):
@@ -105,6 +115,10 @@ def reask(lead):
         body = copy.resumed(lead, prompt)
         return outbox.queue_message(client, body, lead=lead, purpose="question")
     if lead.status == Status.TOUR_CONVERSION_OFFERED:
+        # Imported here: tour replies hand over through this module, and this resume hook is
+        # to move to flows/artist.py (issue 8, item 2); until then a top-level import is a circle.
+        from conversations.flows import tour
+
         return tour.send_offer(lead)
     # Later statuses are between the client and the artist, who just talked to them.
     return None

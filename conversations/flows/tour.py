@@ -1,19 +1,19 @@
-"""Where the artist works: the home city and the active tour stops (TourStop, in the admin)."""
-
-import unicodedata
+"""Where the artist works (the home city and the active TourStops, in the admin), the offer to
+travel there when the client wants a session elsewhere, and the reply (TOUR_CONVERSION_OFFERED).
+"""
 
 from django.db.models import Q
 from django.utils import timezone
 
 from conversations import copy, outbox
-from conversations.models import StudioSettings, TourStop
+from conversations.flows import answers as script_answers
+from conversations.flows import completion, handover
+from conversations.models import Answer, StudioSettings, TourStop
+from conversations.parsing import ParseError, parse_yes_no
+from conversations.parsing.text import place_key
+from conversations.questions import TOUR_OFFER, TRAVEL_CITY
 
-TRAVEL_KEY = "travel_city"
-
-
-def _fold(name):
-    name = unicodedata.normalize("NFKD", (name or "").casefold())
-    return " ".join("".join(ch for ch in name if not unicodedata.combining(ch)).split())
+# -- where the artist works ------------------------------------------------------------------
 
 
 def active_stops(today=None):
@@ -31,7 +31,7 @@ def places(studio, stops):
 
 def requested(answers):
     """The parsed travel-city answer as a dict, or None when there is nothing to check."""
-    answer = answers.get(TRAVEL_KEY)
+    answer = answers.get(TRAVEL_CITY)
     value = answer.value if answer is not None else None
     if not isinstance(value, dict) or value.get("flexible"):
         return None
@@ -43,13 +43,25 @@ def requested(answers):
 def is_served(place, studio, stops):
     """True when the artist works in the requested city (or, given only a country, in it)."""
     if place.get("city"):
-        return _fold(place["city"]) in {_fold(name) for name in places(studio, stops)}
+        return place_key(place["city"]) in {place_key(name) for name in places(studio, stops)}
     countries = {studio.home_country_code, *(stop.country_code for stop in stops)}
     return place["country_code"] in {code.upper() for code in countries if code}
 
 
 def place_name(place):
     return place.get("city") or place.get("country") or place.get("country_code", "")
+
+
+# -- the offer -------------------------------------------------------------------------------
+
+
+def offer_tour(turn, place, stops):
+    """QUALIFYING → TOUR_CONVERSION_OFFERED: the client wants a city the artist isn't in."""
+    studio = turn.studio
+    where = places(studio, stops)
+    reason = copy.artist_tour_reason(place_name(place), where)
+    turn.transition("offer_tour", reason=reason, actor="bot")
+    send_offer(turn.lead, place, studio, stops)
 
 
 def send_offer(lead, place=None, studio=None, stops=None):
@@ -61,5 +73,45 @@ def send_offer(lead, place=None, studio=None, stops=None):
     stops = list(active_stops()) if stops is None else stops
     body = copy.tour_offer(lead, place_name(place), places(studio, stops))
     return outbox.queue_message(
-        lead.client, body, lead=lead, purpose="tour_offer", buttons=copy.tour_buttons()
+        lead.client, body, lead=lead, purpose=TOUR_OFFER, buttons=copy.tour_buttons()
     )
+
+
+# -- TOUR_CONVERSION_OFFERED -----------------------------------------------------------------
+
+
+def on_tour_reply(turn):
+    """Yes to the tour offer completes the qualification; no puts the client on the waitlist."""
+    if handover.wants_a_person(turn):
+        handover.hand_over_for_intent(turn)
+        return
+    decision = {copy.TOUR_YES: True, copy.TOUR_NO: False}.get(turn.inbound.reply_id)
+    if decision is None:
+        try:
+            decision = parse_yes_no(turn.text)
+        except ParseError:
+            unclear_tour_reply(turn)
+            return
+    Answer.objects.create(
+        lead=turn.lead,
+        question_key=TOUR_OFFER,
+        text=turn.text or turn.inbound.reply_id,
+        value=decision,
+        message=turn.message,
+    )
+    script_answers.clear_failures(turn, TOUR_OFFER)
+    answers = turn.lead.current_answers()
+    if decision:
+        completion.complete(turn, answers, "accepted the tour offer; ready for your approval")
+        return
+    place = requested(answers) or {}
+    turn.transition("waitlist", reason="Declined the tour offer", actor="client")
+    turn.reply(copy.tour_declined(turn.lead, place_name(place)), purpose="waitlisted")
+
+
+def unclear_tour_reply(turn):
+    count = script_answers.count_failure(turn, TOUR_OFFER)
+    if handover.hand_over_after_failures(turn, count, "unclear_tour_reply"):
+        return
+    body = copy.tour_unclear(turn.lead, places(turn.studio, list(active_stops())))
+    turn.reply(body, purpose=TOUR_OFFER, buttons=copy.tour_buttons())

@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 import pycountry
-from text_to_num import alpha2digit
 
-from conversations.parsing import ParseError
+from conversations.parsing.errors import ParseError
+from conversations.parsing.text import RANGE_GAP, words_to_digits
 
 # ISO 4217 minor-unit exponents that are not 2 (pycountry does not carry them).
 _EXPONENTS = {
@@ -63,7 +63,6 @@ _CURRENCY_AFTER = re.compile(r"\s*([£€$¥₹]|[A-Za-z]+)")
 _CURRENCY_BEFORE = re.compile(
     r"((?:\b(?:us|au|a|c|ca|nz))?\$|[£€¥₹]|\b[A-Za-z]{3})\s*$", re.IGNORECASE
 )
-_RANGE_GAP = re.compile(r"^\s*(?:-|–|—|~|/|to|and|or|till|until)\s*$", re.IGNORECASE)
 # A minus sign is a negative amount unless an amount sits right before it (then it is a range).
 _MINUS = re.compile(r"(?:^|(?<=[^\w]))[-−]\s*(?:[£€$]\s*)?\d")
 _AMOUNT_BEFORE = re.compile(r"\d\s*(?:k|grand|thousand|[A-Za-z]{3,9}|[£€$¥₹])?\s*$", re.IGNORECASE)
@@ -171,7 +170,7 @@ def _amounts(text: str) -> list[_Amount]:
 def _link_ranges(amounts: list[_Amount], text: str) -> None:
     """In "400-500 pounds" or "1-2k" the lower bound takes the upper bound's unit."""
     for low, high in itertools.pairwise(amounts):
-        if not _RANGE_GAP.match(text[low.end : high.start]):
+        if not RANGE_GAP.match(text[low.end : high.start]):
             continue
         if low.currency is None:
             low.currency = high.currency
@@ -185,14 +184,6 @@ def _is_negative(text: str) -> bool:
     return any(not _AMOUNT_BEFORE.search(text, 0, m.start()) for m in _MINUS.finditer(text))
 
 
-def _words_to_digits(text: str) -> str:
-    """ "five hundred" → "500"; the converter rejects some odd input, which then stays as is."""
-    try:
-        return alpha2digit(text, "en")
-    except (ValueError, IndexError):
-        return text
-
-
 def parse_budget(
     text: str,
     *,
@@ -204,7 +195,7 @@ def parse_budget(
     cleaned = (text or "").strip().replace("\u00a0", " ")
     if not cleaned:
         raise ParseError("Please give a budget, for example £400.")
-    cleaned = _words_to_digits(cleaned)
+    cleaned = words_to_digits(cleaned)
     cleaned = _A_GRAND.sub(r"1 \1", cleaned)
     if _is_negative(cleaned):
         raise ParseError("The budget needs to be more than zero.")

@@ -9,7 +9,8 @@ from typing import Any
 
 from text_to_num import alpha2digit
 
-from conversations.parsing import ParseError
+from conversations.parsing.errors import ParseError
+from conversations.parsing.text import fold
 
 ASAP = "asap"
 ONE_TO_THREE = "1_3_months"
@@ -22,17 +23,6 @@ TIMING_LABELS = {
     THREE_TO_SIX: "3–6 months",
     FLEXIBLE: "Flexible",
 }
-
-
-# Emoji skin tones and the emoji presentation selector: "👍🏽" is "👍".
-_EMOJI_MODIFIERS = str.maketrans(dict.fromkeys([*range(0x1F3FB, 0x1F400), 0xFE0F]))
-
-
-def _norm(text: str) -> str:
-    """Lower-case, straight apostrophes, single spaces, no surrounding punctuation."""
-    text = (text or "").replace("’", "'").replace("‘", "'").casefold()
-    text = text.translate(_EMOJI_MODIFIERS)
-    return " ".join(text.split()).strip(" .!?,;:")
 
 
 def _has(pattern: str, text: str) -> bool:
@@ -99,7 +89,7 @@ _HEDGES = re.compile(
 
 def parse_yes_no(text: str) -> bool:
     """Yes → True, no → False; anything hedged or mixed is a ParseError."""
-    answer = _norm(text)
+    answer = fold(text)
     if answer in _YES_PHRASES:
         return True
     if answer in _NO_PHRASES:
@@ -126,7 +116,7 @@ _NEGATION = re.compile(r"\b(?:not|no|isn't|aren't|don't|without)\b")
 
 def parse_complexity(text: str) -> int:
     """1 (simple), 2 (medium) or 3 (high detail), from a digit or words."""
-    answer = _norm(text)
+    answer = fold(text)
     digits = re.findall(r"\d+", answer)
     if digits:
         if len(set(digits)) == 1 and digits[0] in {"1", "2", "3"}:
@@ -159,18 +149,18 @@ def parse_choice(text: str, options: Sequence[Any]) -> str:
     pairs = option_pairs(options)
     if not pairs:
         raise ValueError("parse_choice needs at least one option")
-    answer = _norm(text)
+    answer = fold(text)
     number = re.fullmatch(r"(?:option|number|no\.?|#)?\s*(\d+)[.)]?", answer)
     if number:
         index = int(number.group(1))
         if 1 <= index <= len(pairs):
             return pairs[index - 1][0]
     for key, label in pairs:
-        if answer in (_norm(key), _norm(label)):
+        if answer in (fold(key), fold(label)):
             return key
     # A reply that names one label as a whole phrase ("the blackwork one, please"); when labels
     # nest ("Black", "Black and grey"), the longest named one wins.
-    named = [(key, _norm(label)) for key, label in pairs]
+    named = [(key, fold(label)) for key, label in pairs]
     named = [(key, label) for key, label in named if label and _has(re.escape(label), answer)]
     named = [
         (k, label) for k, label in named if not any(label in o and label != o for _, o in named)
@@ -210,7 +200,7 @@ def _valid_handle(handle: str) -> bool:
 def parse_handle(text: str) -> str:
     """An Instagram handle without "@", lower-cased; "" when the client has none."""
     raw = (text or "").strip().replace("’", "'")
-    answer = _norm(raw)
+    answer = fold(raw)
     if _NO_HANDLE.match(answer):
         return ""
     if url := _URL_HANDLE.search(raw):
@@ -345,7 +335,7 @@ def _keywords(answer: str) -> set[str]:
 
 def parse_timing(text: str, *, today: date | None = None) -> str:
     """One of "asap", "1_3_months", "3_6_months", "flexible"; menu numbers 1–4 in that order."""
-    answer = _norm(text)
+    answer = fold(text)
     if not answer:
         raise ParseError("When would you like to get tattooed? Reply 1, 2, 3 or 4.")
     menu = re.fullmatch(r"(?:option\s*)?([1-4])[.)]?", answer)

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from text_to_num import alpha2digit
-
-from conversations.parsing import ParseError
+from conversations.parsing.errors import ParseError
+from conversations.parsing.text import RANGE_GAP, words_to_digits
 
 _CM_PER_UNIT = {"cm": Decimal(1), "mm": Decimal("0.1"), "in": Decimal("2.54")}
 # Stored to the millimetre: finer than anyone measures skin, and fits any decimal column.
@@ -24,7 +23,6 @@ _NUMBER = re.compile(
     r"(?<![\d.,])(?<![a-wyzA-WYZ])(?P<sign>[-−])?(?P<num>\d+(?:[.,]\d+)?)\s*" + _UNIT + "?",
     re.IGNORECASE,
 )
-_RANGE_GAP = re.compile(r"^\s*(?:-|–|—|to|or)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,27 +57,19 @@ def _unit_key(unit: str | None) -> str | None:
     return "in"
 
 
-def _words_to_digits(text: str) -> str:
-    """ "ten by fifteen" → "10 by 15"; the converter rejects some odd input, which then stays."""
-    try:
-        return alpha2digit(text, "en")
-    except (ValueError, IndexError):
-        return text
-
-
 def parse_dimensions(text: str, *, max_cm: int | Decimal = 100) -> Dimensions:
     """Parse "W x H" (cm unless a unit says otherwise); one value means a square."""
     cleaned = (text or "").strip()
     if not cleaned:
         raise ParseError("Please give a size, for example 10 x 15 cm.")
-    cleaned = _words_to_digits(cleaned)
+    cleaned = words_to_digits(cleaned)
     matches = list(_NUMBER.finditer(cleaned))
     if not matches:
         raise ParseError("Please give the size in numbers, for example 10 x 15 cm.")
     if len(matches) > 2:
         raise ParseError("Please give just width and height, for example 10 x 15 cm.")
     # Check "10 - 15" (a range, not a negative height) before any minus sign.
-    if len(matches) == 2 and _RANGE_GAP.match(cleaned[matches[0].end() : matches[1].start("num")]):
+    if len(matches) == 2 and RANGE_GAP.match(cleaned[matches[0].end() : matches[1].start("num")]):
         raise ParseError("Please give width and height, for example 10 x 15 cm.")
     if any(m.group("sign") for m in matches):
         raise ParseError("Sizes need to be more than zero.")

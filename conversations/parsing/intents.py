@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from conversations.parsing.text import fold
+
 
 class Intent(StrEnum):
     """What a message asks for, beyond answering the current question."""
@@ -75,14 +77,9 @@ _COMPILED = {
 }
 
 
-def _normalise(text: str) -> str:
-    text = (text or "").replace("’", "'").replace("‘", "'").casefold()
-    return " ".join(text.split()).strip(" .!?,;:")
-
-
 def detect_intent(text: str) -> Intent | None:
     """The intent a message expresses, or None when it is just an answer."""
-    message = _normalise(text)
+    message = fold(text)
     if not message:
         return None
     for intent, keywords in _WHOLE_MESSAGE.items():

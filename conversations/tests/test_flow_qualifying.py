@@ -1,15 +1,10 @@
-"""The consultation in detail: guards, corrections, the qualification rules and their edges."""
-
-from datetime import timedelta
-from decimal import Decimal
+"""The consultation in detail: starting, the one-question guards, repair, the script as data."""
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from conversations import lifecycle
-from conversations.flows import qualifying
 from conversations.flows.conversation import handle_message
 from conversations.models import (
     Answer,
@@ -17,29 +12,15 @@ from conversations.models import (
     Message,
     Question,
     Status,
-    StudioSettings,
-    TourStop,
 )
-from conversations.tests.test_flow_support import Chat, photo, stored_inbound
+from conversations.tests.test_flow_support import Chat, photo, started, step_of, stored_inbound
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def chat(make_client, seeded_script):
-    """A client who has said hello and been asked the first question."""
-    conversation = Chat(make_client(display_name="Alex"), "flow")
-    conversation.say("hi")
-    return conversation
-
-
-def step_of(script, key):
-    return [q.key for q in script].index(key)
-
-
-def at_summary(chat, script, **answers):
-    chat.answer_until(None, script, answers)
-    assert chat.lead.current_step == len(script)
+    return started(make_client(display_name="Alex"))
 
 
 # -- starting ---------------------------------------------------------------------------
@@ -203,187 +184,6 @@ def test_a_repair_prompt_shows_an_example_the_parser_accepts(chat, seeded_script
     assert "@yourname" in reply
 
 
-# -- the confirmation step --------------------------------------------------------------
-
-
-def test_change_budget_to_800_updates_the_answer_and_shows_the_summary_again(chat, seeded_script):
-    at_summary(chat, seeded_script)
-    summary = chat.say("change budget to 800")
-    assert "Budget: £800" in summary
-    lead = chat.lead
-    assert lead.budget_minor == 80000
-    assert Answer.objects.filter(lead=lead, question_key="budget").count() == 2  # append-only
-    assert lead.current_step == len(seeded_script)
-
-    summary = chat.say("Could you change the size to 20 x 25 cm")
-    assert "Size: 20 × 25 cm" in summary
-    summary = chat.say("Instagram: @new.handle")
-    assert "@new.handle" in summary
-
-    chat.say("yes")
-    lead = chat.lead
-    assert lead.status == Status.PENDING_APPROVAL
-    assert (lead.size_category, lead.xl_days, lead.deposit_minor) == ("XL", 2, 40000)
-
-
-def test_a_correction_that_does_not_parse_gets_a_repair_prompt(chat, seeded_script):
-    at_summary(chat, seeded_script)
-    reply = chat.say("change budget to loads")
-    assert "budget" in reply
-    assert chat.lead.parse_failures == {"budget": 1}
-    assert chat.lead.budget_minor == 50000
-
-
-def test_a_correction_of_an_unknown_field_lists_the_fields(chat, seeded_script):
-    at_summary(chat, seeded_script)
-    reply = chat.say("change the colour to red")
-    assert "Budget" in reply and "Placement" in reply
-
-
-def test_no_at_the_summary_asks_what_to_change(chat, seeded_script):
-    at_summary(chat, seeded_script)
-    assert "what would you like to change" in chat.say("no")
-    assert chat.lead.status == Status.QUALIFYING
-
-
-def test_an_unclear_reply_to_the_summary_three_times_hands_over(chat, seeded_script):
-    at_summary(chat, seeded_script)
-    chat.say("hmm")
-    chat.say("what?")
-    chat.say("eh")
-    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
-    assert "summary" in chat.lead.handover_reason
-
-
-def test_a_photo_at_the_summary_joins_the_references_and_the_summary_is_shown_again(
-    chat, seeded_script
-):
-    at_summary(chat, seeded_script)
-    summary = chat.say(kind="image", media=[photo()])
-    assert "References: 1 image, 1 link" in summary
-
-
-# -- the qualification decision ---------------------------------------------------------
-
-
-def test_a_cover_up_is_handed_over_with_its_estimate(chat, seeded_script, settings):
-    settings.ARTIST_PHONE = "447700900000"
-    at_summary(chat, seeded_script, coverup="yes, an old tribal piece")
-    reply = chat.say("yes")
-    lead = chat.lead
-    assert lead.status == Status.NEEDS_ARTIST_REPLY
-    assert "Cover-up" in lead.handover_reason
-    assert "Cover-ups" in reply
-    assert lead.size_category == "LARGE"  # MEDIUM by area, one step up for the cover-up
-    packet = Message.objects.outbound().get(client__address="447700900000")
-    assert "Estimate: LARGE; deposit £200" in packet.body
-
-
-@pytest.mark.parametrize(
-    ("country", "budget", "status"),
-    [
-        ("France", "£450", Status.NEEDS_FOLLOW_UP),  # EUROPE minimum £500
-        ("France", "£500", Status.PENDING_APPROVAL),
-        ("Australia", "£550", Status.NEEDS_FOLLOW_UP),  # ROW minimum £600
-        ("UK", "£400", Status.PENDING_APPROVAL),  # the minimum itself is enough
-        ("UK", "€900", Status.NEEDS_FOLLOW_UP),  # another currency: the artist decides
-    ],
-)
-def test_regional_budget_minimums(chat, seeded_script, country, budget, status):
-    at_summary(chat, seeded_script, location_country=country, budget=budget)
-    chat.say("yes")
-    assert chat.lead.status == status
-
-
-def test_the_minimums_are_the_artists_settings(chat, seeded_script):
-    StudioSettings.objects.update_or_create(pk=1, defaults={"min_budget_uk_minor": 60000})
-    at_summary(chat, seeded_script)
-    chat.say("yes")
-    assert chat.lead.status == Status.NEEDS_FOLLOW_UP
-
-
-@pytest.mark.parametrize(
-    ("travel_city", "status"),
-    [
-        ("London", Status.PENDING_APPROVAL),  # the home city
-        ("london", Status.PENDING_APPROVAL),
-        ("anywhere", Status.PENDING_APPROVAL),
-        ("Paris", Status.PENDING_APPROVAL),  # an active tour stop
-        ("Rome", Status.TOUR_CONVERSION_OFFERED),  # a tour stop that has ended
-        ("Madrid", Status.TOUR_CONVERSION_OFFERED),
-    ],
-)
-def test_the_tour_check_uses_home_city_and_active_tour_stops(
-    chat, seeded_script, travel_city, status
-):
-    TourStop.objects.create(city="Paris", country_code="FR")
-    TourStop.objects.create(city="Rome", ends_on=timezone.localdate() - timedelta(days=1))
-    TourStop.objects.create(city="Madrid", active=False)
-    at_summary(chat, seeded_script, travel_city=travel_city)
-    chat.say("yes")
-    assert chat.lead.status == status
-
-
-def test_a_tour_reply_can_be_typed(chat, seeded_script):
-    at_summary(chat, seeded_script, travel_city="Tokyo")
-    chat.say("yes")
-    chat.say("yes please")
-    assert chat.lead.status == Status.PENDING_APPROVAL
-
-
-def test_three_unclear_tour_replies_hand_over(chat, seeded_script):
-    at_summary(chat, seeded_script, travel_city="Tokyo")
-    chat.say("yes")
-    for text in ("maybe", "perhaps", "not sure"):
-        chat.say(text)
-    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
-    assert "tour" in chat.lead.handover_reason
-
-
-def lead_with(width, height, **answers):
-    lead = Lead(width_cm=Decimal(width), height_cm=Decimal(height))
-    return lead, {key: Answer(question_key=key, text=str(v), value=v) for key, v in answers.items()}
-
-
-@pytest.mark.parametrize(
-    ("width", "height", "answers", "expected"),
-    [
-        (5, 5, {}, ("SMALL", None, 15000)),
-        (7, 7, {}, ("SMALL", None, 15000)),  # 49 cm²
-        (5, 10, {}, ("MEDIUM", None, 15000)),  # 50 cm²: not below 50
-        (10, 14.9, {}, ("MEDIUM", None, 15000)),
-        (10, 15, {}, ("LARGE", None, 20000)),  # 150 cm²
-        (15, 20, {}, ("XL", 1, 20000)),  # 300 cm²
-        (20, 30, {}, ("XL", 2, 40000)),
-        (30, 30, {}, ("XL", 3, 60000)),
-        (30, 40, {}, ("XL", 4, 80000)),
-        (100, 100, {}, ("XL", 4, 80000)),  # at most four days
-        (5, 5, {"complexity": 3}, ("MEDIUM", None, 15000)),
-        (5, 5, {"placement": "left ribs"}, ("MEDIUM", None, 15000)),
-        (5, 5, {"placement": "back of my hand", "complexity": 3}, ("LARGE", None, 20000)),
-        (10, 15, {"coverup": True, "complexity": 3}, ("XL", 1, 20000)),
-        (30, 40, {"complexity": 3}, ("XL", 4, 80000)),  # nothing above XL
-        (5, 5, {"placement": "handle of my arm"}, ("SMALL", None, 15000)),  # whole words
-        (5, 5, {"complexity": 2, "coverup": False}, ("SMALL", None, 15000)),
-    ],
-)
-def test_size_category_xl_days_and_deposit(width, height, answers, expected):
-    lead, current = lead_with(width, height, **answers)
-    found = qualifying.estimate(lead, current, StudioSettings())
-    assert (found.size_category, found.xl_days, found.deposit_minor) == expected
-
-
-def test_the_estimate_follows_the_artists_settings():
-    settings_row = StudioSettings(small_max_cm2=100, deposit_small_minor=9900)
-    lead, current = lead_with(9, 9)
-    assert qualifying.estimate(lead, current, settings_row).deposit_minor == 9900
-
-
-def test_no_size_no_estimate():
-    found = qualifying.estimate(Lead(), {}, StudioSettings())
-    assert found == qualifying.Estimate("", None, None)
-
-
 # -- the script is data -----------------------------------------------------------------
 
 
@@ -442,19 +242,6 @@ def test_a_caption_with_a_link_counts_as_a_link_too(chat, seeded_script):
     value = chat.lead.current_answers()["reference_images"].value
     assert value["urls"] == ["https://example.com/koi.jpg"]
     assert len(value["media"]) == 1
-
-
-def test_hard_placements_may_be_phrases():
-    settings_row = StudioSettings(hard_placements=["inner lip", "ribs"])
-    lead, current = lead_with(5, 5, placement="Inner lip, left side")
-    assert qualifying.estimate(lead, current, settings_row).size_category == "MEDIUM"
-
-
-@pytest.mark.parametrize("text", ["yes", "Looks good!", "all good", "perfect", "that's right"])
-def test_common_approvals_confirm_the_summary(chat, seeded_script, text):
-    at_summary(chat, seeded_script)
-    chat.say(text)
-    assert chat.lead.status == Status.PENDING_APPROVAL
 
 
 def test_an_optional_question_can_be_skipped(chat, seeded_script):

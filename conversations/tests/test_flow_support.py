@@ -167,6 +167,23 @@ def webhook_payload(inbound, name):
     return payload
 
 
+def started(client):
+    """A Chat whose client has said hello and been asked the first question."""
+    chat = Chat(client, "flow")
+    chat.say("hi")
+    return chat
+
+
+def step_of(script, key):
+    return [q.key for q in script].index(key)
+
+
+def at_summary(chat, script, **answers):
+    """Answer every question (the happy answers, unless given) to reach the summary."""
+    chat.answer_until(None, script, answers)
+    assert chat.lead.current_step == len(script)
+
+
 def outbound_to(client):
     return list(Message.objects.outbound().filter(client=client).order_by("pk"))
 

@@ -18,9 +18,12 @@ from conversations.parsing.choices import (
     parse_timing,
     parse_yes_no,
 )
+from conversations.parsing.corrections import Correction, is_approval, parse_correction
 from conversations.parsing.dimensions import parse_dimensions
 from conversations.parsing.intents import Intent, detect_intent
 from conversations.parsing.location import parse_country, parse_location
+from conversations.parsing.signals import kinds_answered_in, looks_like_budget
+from conversations.parsing.text import fold, place_key
 
 FAILS = ParseError  # an expected value meaning "raises ParseError"
 TODAY = date(2025, 3, 1)  # timing answers like "this summer" depend on the date
@@ -590,3 +593,93 @@ def test_opt_out_keyword_whatever_the_padding(word, before, after):
 @given(st.text(alphabet=string.ascii_letters + " ", min_size=1, max_size=40))
 def test_opt_out_keyword_inside_a_sentence_is_not_opt_out(words):
     assert detect_intent(f"{words} stop {words}".strip()) != Intent.OPT_OUT or not words.strip()
+
+
+# -- one range gap for budgets and sizes ------------------------------------------------
+
+
+@pytest.mark.parametrize("gap", ["-", "–", "to", "or", "and", "till", "until", "~", "/"])
+def test_two_sizes_with_a_range_between_them_are_a_range_not_width_and_height(gap):
+    with pytest.raises(ParseError, match="width and height"):
+        parse_dimensions(f"10 {gap} 15 cm")
+
+
+@pytest.mark.parametrize("gap", ["-", "–", "to", "or", "and", "till", "until", "~", "/"])
+def test_a_budget_range_gives_its_lower_bound_in_the_upper_bounds_currency(gap):
+    budget = parse_budget(f"400 {gap} 500 euros")
+    assert (budget.amount_minor, budget.currency) == (40000, "EUR")
+
+
+# -- one fold for phrases ---------------------------------------------------------------
+
+
+def test_the_fold_ignores_case_curly_apostrophes_skin_tones_spacing_and_end_punctuation():
+    assert fold("  That’s  RIGHT 👍🏽 !") == "that's right 👍"
+
+
+def test_place_keys_ignore_accents_and_punctuation():
+    assert place_key("Zürich") == place_key("zurich")
+    assert place_key("St. Albans") == place_key("st albans")
+
+
+# -- the signals of an answer to another question ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("a rose, 10x15cm, £400", {"dimensions", "budget"}),
+        ("a rose for my @sam.ink page", {"handle"}),
+        ("a rose with a bee", set()),
+    ],
+)
+def test_signals_of_other_answers_in_a_message(text, kinds):
+    assert kinds_answered_in(text, {"dimensions", "budget", "handle"}) == kinds
+
+
+def test_only_the_kinds_asked_about_are_signalled():
+    assert kinds_answered_in("10x15cm for £400", {"budget"}) == {"budget"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("£450", True),
+        ("I could stretch to 450", True),
+        ("450", True),
+        ("I live at 120 Baker Street", False),
+    ],
+)
+def test_what_looks_like_a_budget(text, expected):
+    assert looks_like_budget(text) is expected
+
+
+# -- corrections and approvals of the summary -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value", "asked"),
+    [
+        ("change budget to 800", "budget", "800", True),
+        ("Could you change the size to 20 x 25 cm", "size", "20 x 25 cm", True),
+        ("Instagram: @new.handle", "instagram", "@new.handle", False),
+        ("update my Cover-Up = yes", "cover up", "yes", True),
+    ],
+)
+def test_a_correction_names_a_field_and_its_new_value(text, field, value, asked):
+    assert parse_correction(text) == Correction(field, value, asked)
+
+
+@pytest.mark.parametrize("text", ["yes", "a rose", "change of plan"])
+def test_a_reply_without_a_field_and_value_is_no_correction(text):
+    assert parse_correction(text) is None
+
+
+@pytest.mark.parametrize("text", ["Looks good!", "all good", "perfect", "spot on 👍"])
+def test_approvals_of_the_summary(text):
+    assert is_approval(text)
+
+
+@pytest.mark.parametrize("text", ["yes", "looks good but change the budget", "good"])
+def test_what_is_not_an_approval(text):
+    assert not is_approval(text)

@@ -7,9 +7,10 @@ from django.apps import apps as django_apps
 
 from conversations.models import Question
 from conversations.parsing import parse_answer
+from conversations.parsing.corrections import field_name
 from conversations.questions import (
-    CORRECTION_ALIASES,
     DEFAULT_SCRIPT,
+    fill_default_metadata,
     seed_default_script,
     unseed_default_script,
 )
@@ -49,8 +50,35 @@ def test_every_example_is_accepted_by_its_parser(question):
     assert parsed.display
 
 
-def test_correction_aliases_name_only_known_keys():
-    assert set(CORRECTION_ALIASES) <= set(DESIGN_ORDER)
+def test_every_default_question_has_a_summary_label():
+    assert all(question.label for question in DEFAULT_SCRIPT)
+
+
+def test_no_name_for_a_correction_means_two_default_questions():
+    owners = {}
+    for question in DEFAULT_SCRIPT:
+        names = (question.key, question.key.replace("_", " "), question.label, *question.aliases)
+        for name in {field_name(name) for name in names}:
+            assert owners.setdefault(name, question.key) == question.key, name
+
+
+@pytest.mark.django_db
+def test_the_migrations_gave_the_default_questions_their_labels_and_aliases():
+    size = Question.objects.get(key="dimensions")
+    assert (size.label, size.aliases) == ("Size", ["size", "dimension", "measurements"])
+    assert Question.objects.filter(label="").count() == 0
+
+
+@pytest.mark.django_db
+def test_filling_the_metadata_keeps_the_artists_labels_and_aliases(seeded_script):
+    migration = importlib.import_module("conversations.migrations.0008_question_label_aliases")
+    Question.objects.update(label="", aliases=[])  # a database from before 0008
+    Question.objects.filter(key="budget").update(label="Spend", aliases=["money"])
+    migration.fill(django_apps, None)
+    budget, size = Question.objects.get(key="budget"), Question.objects.get(key="dimensions")
+    assert (budget.label, budget.aliases) == ("Spend", ["money"])
+    assert (size.label, size.aliases) == ("Size", ["size", "dimension", "measurements"])
+    assert fill_default_metadata(Question) == 0
 
 
 @pytest.mark.django_db

@@ -1,0 +1,135 @@
+"""The confirmation step after the last question: the summary, corrections to it, and the
+qualification decision a YES leads to (hand over, follow up, offer the tour, or complete).
+"""
+
+from conversations import copy, pricing
+from conversations.flows import answers as script_answers
+from conversations.flows import completion, handover, tour
+from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
+from conversations.models import Question
+from conversations.parsing import ParseError, format_money, parse_yes_no
+from conversations.parsing.corrections import field_name, is_approval, parse_correction
+from conversations.questions import CONFIRMATION
+
+# -- the summary -----------------------------------------------------------------------------
+
+
+def on_confirmation(turn):
+    """After the last question: YES qualifies; "change budget to 800" corrects and re-shows."""
+    if turn.kind in MEDIA_KINDS:
+        media_question = next((q for q in turn.script if q.kind == Question.Kind.MEDIA), None)
+        if media_question is not None:
+            script_answers.add_media(turn, media_question)
+        turn.reply(script_answers.prompt(turn), purpose="summary")
+        return
+    if turn.kind not in TEXT_KINDS or not turn.text:
+        body = copy.cannot_read(turn.lead, turn.kind, script_answers.prompt(turn))
+        turn.reply(body, purpose="summary")
+        return
+    correction = find_correction(turn.text, turn.script)
+    if correction is not None:
+        question, value = correction
+        if question is None:
+            labels = [q.summary_label for q in turn.script]
+            unclear_confirmation(turn, copy.correction_unknown_field(turn.lead, labels))
+        else:
+            correct(turn, question, value)
+        return
+    try:
+        confirmed = is_approval(turn.text) or parse_yes_no(turn.text)
+    except ParseError:
+        unclear_confirmation(turn, copy.confirm_unclear(turn.lead))
+        return
+    script_answers.clear_failures(turn, CONFIRMATION)
+    if confirmed:
+        qualify(turn)
+    else:
+        turn.reply(copy.ask_what_to_change(turn.lead), purpose="summary")
+
+
+def unclear_confirmation(turn, body):
+    count = script_answers.count_failure(turn, CONFIRMATION)
+    if not handover.hand_over_after_failures(turn, count, "unclear_summary"):
+        turn.reply(body, purpose="summary")
+
+
+# -- corrections -----------------------------------------------------------------------------
+
+
+def find_correction(text, script):
+    """(question, new value text) for "change budget to 800" or "budget: 800"; (None, value)
+    when a change is asked for a field nobody knows; None when the text is no correction."""
+    correction = parse_correction(text)
+    if correction is None:
+        return None
+    fields = {}
+    for question in script:
+        for name in question.names():
+            fields.setdefault(field_name(name), question)
+    question = fields.get(correction.field)
+    if question is None and not correction.asked:
+        return None  # "Yes: all good" is not a correction of a field called "yes"
+    return question, correction.value
+
+
+def correct(turn, question, value):
+    try:
+        parsed = script_answers.parse_for(question, value, lambda: turn.studio)
+    except ParseError as error:
+        count = script_answers.count_failure(turn, question.key)
+        if not handover.hand_over_after_failures(turn, count, "parse", question.key):
+            body = copy.correction_repair(
+                turn.lead, question.summary_label, error.reason, question.example
+            )
+            turn.reply(body, purpose="repair")
+        return
+    script_answers.record(turn, question, value, parsed)
+    turn.reply(script_answers.prompt(turn), purpose="summary")
+
+
+# -- the qualification decision --------------------------------------------------------------
+
+
+def qualify(turn):
+    """The end of the consultation: hand over, follow up, offer the tour, or complete."""
+    lead, studio = turn.lead, turn.studio
+    answers = lead.current_answers()
+    found = pricing.estimate(lead.width_cm, lead.height_cm, answers, studio)
+    turn.update_lead(
+        size_category=found.size_category,
+        xl_days=found.xl_days,
+        deposit_minor=found.deposit_minor,
+    )
+    if pricing.is_cover_up(answers):
+        handover.hand_over(turn, "cover_up_review")
+        return
+    if lead.budget_minor is not None and follow_up_budget(turn, answers):
+        return
+    place = tour.requested(answers)
+    if place is not None:
+        stops = list(tour.active_stops())
+        if not tour.is_served(place, studio, stops):
+            tour.offer_tour(turn, place, stops)
+            return
+    completion.complete(turn, answers, "ready for your approval")
+
+
+def follow_up_budget(turn, answers):
+    """Below the regional minimum (or in a currency we can't compare): NEEDS_FOLLOW_UP."""
+    lead, studio = turn.lead, turn.studio
+    problem = pricing.budget_problem(lead.budget_minor, lead.currency, lead.region, studio)
+    if problem is None:
+        return False
+    budget = format_money(lead.budget_minor, lead.currency or studio.currency)
+    minimum = format_money(pricing.regional_minimum(studio, lead.region), studio.currency)
+    if problem == pricing.BudgetProblem.OTHER_CURRENCY:
+        reason = copy.artist_budget_other_currency(budget, studio.currency, minimum)
+        body = copy.budget_other_currency(lead, budget)
+    else:
+        reason = copy.artist_budget_below_minimum(budget, pricing.region_name(lead.region), minimum)
+        body = copy.budget_below_minimum(lead, budget, minimum)
+    turn.transition("flag_follow_up", reason=reason, actor="bot")
+    turn.update_lead(last_holding_reply_at=None)
+    turn.reply(body, purpose="follow_up")
+    completion.notify_artist_of_lead(turn, answers, reason)
+    return True

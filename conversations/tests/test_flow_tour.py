@@ -1,0 +1,54 @@
+"""The tour check and the offer: where the artist works, and the client's reply."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conversations.models import Status, TourStop
+from conversations.tests.test_flow_support import at_summary, started
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat(make_client, seeded_script):
+    return started(make_client(display_name="Alex"))
+
+
+@pytest.mark.parametrize(
+    ("travel_city", "status"),
+    [
+        ("London", Status.PENDING_APPROVAL),  # the home city
+        ("london", Status.PENDING_APPROVAL),
+        ("anywhere", Status.PENDING_APPROVAL),
+        ("Paris", Status.PENDING_APPROVAL),  # an active tour stop
+        ("Rome", Status.TOUR_CONVERSION_OFFERED),  # a tour stop that has ended
+        ("Madrid", Status.TOUR_CONVERSION_OFFERED),
+    ],
+)
+def test_the_tour_check_uses_home_city_and_active_tour_stops(
+    chat, seeded_script, travel_city, status
+):
+    TourStop.objects.create(city="Paris", country_code="FR")
+    TourStop.objects.create(city="Rome", ends_on=timezone.localdate() - timedelta(days=1))
+    TourStop.objects.create(city="Madrid", active=False)
+    at_summary(chat, seeded_script, travel_city=travel_city)
+    chat.say("yes")
+    assert chat.lead.status == status
+
+
+def test_a_tour_reply_can_be_typed(chat, seeded_script):
+    at_summary(chat, seeded_script, travel_city="Tokyo")
+    chat.say("yes")
+    chat.say("yes please")
+    assert chat.lead.status == Status.PENDING_APPROVAL
+
+
+def test_three_unclear_tour_replies_hand_over(chat, seeded_script):
+    at_summary(chat, seeded_script, travel_city="Tokyo")
+    chat.say("yes")
+    for text in ("maybe", "perhaps", "not sure"):
+        chat.say(text)
+    assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
+    assert "tour" in chat.lead.handover_reason
