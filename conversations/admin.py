@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from conversations import lifecycle, outbox
+from conversations import outbox, transitions
 from conversations.flows import handover, inbound
 from conversations.models import (
     Answer,
@@ -165,10 +165,10 @@ class LeadAdmin(admin.ModelAdmin):
             return self._back(lead)
         reason = request.POST.get("reason", "").strip() or f"{ARTIST_ACTIONS[name]} in the admin"
         try:
-            lifecycle.transition(
+            transitions.transition(
                 lead, name, reason=reason, actor=f"artist:{request.user.get_username()}"
             )
-        except lifecycle.TransitionNotAllowed:
+        except transitions.TransitionNotAllowed:
             lead.refresh_from_db()
             messages.error(request, f"Can't {ARTIST_ACTIONS[name].lower()} now: {lead.status}.")
         else:

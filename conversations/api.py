@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from conversations import lifecycle, outbox
+from conversations import outbox, transitions
 from conversations.models import TRANSITIONS, Lead, Message, Question, Status, StatusChange
 
 
@@ -113,7 +113,7 @@ class ReplyRequestSerializer(serializers.Serializer):
 
 
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The artist's view of leads; every status change goes through `lifecycle.transition`."""
+    """The artist's view of leads; every status change goes through `transitions.transition`."""
 
     queryset = Lead.objects.select_related("client").order_by("-created_at", "-id")
     filterset_class = LeadFilter
@@ -146,13 +146,13 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         params = TransitionRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            lead = lifecycle.transition(
+            lead = transitions.transition(
                 lead,
                 params.validated_data["transition"],
                 reason=params.validated_data["reason"],
                 actor=self.actor(),
             )
-        except lifecycle.TransitionNotAllowed as exc:
+        except transitions.TransitionNotAllowed as exc:
             lead.refresh_from_db()
             return Response(
                 {

@@ -138,7 +138,7 @@ def _transition(name, **kwargs):
 
 
 class Lead(ConcurrentTransitionMixin, models.Model):
-    """One enquiry of a client; `status` changes only through `lifecycle.transition()`."""
+    """One enquiry of a client; `status` changes only through `transitions.transition()`."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="leads")
     status = FSMField(
@@ -198,7 +198,7 @@ class Lead(ConcurrentTransitionMixin, models.Model):
     def available_transition_names(self):
         return sorted(t.name for t in self.get_available_status_transitions())
 
-    # The transitions. Each names its sources through TRANSITIONS (lifecycle.py).
+    # The transitions. Each names its sources through TRANSITIONS (transitions.py).
     @_transition("start_qualifying")
     def start_qualifying(self):
         pass

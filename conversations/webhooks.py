@@ -128,7 +128,7 @@ def _same(given, expected):
 def twilio_webhook(request, raw):
     if not settings.TWILIO_AUTH_TOKEN:
         return _error(403, "SMS webhooks are not configured (TWILIO_AUTH_TOKEN)")
-    # request.body was read by the guard; Django parses the form from that copy.
+    # request.body was read by the guard; Django parses the form from that wording.
     params = request.POST
     twilio.verify_signature(
         _public_url(request),

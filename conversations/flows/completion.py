@@ -3,24 +3,23 @@
 Both the confirmed summary and a yes to the tour offer end here.
 """
 
-from conversations import copy
-from conversations.flows import answers as script_answers
-from conversations.flows import handover
+from conversations import wording
+from conversations.flows import handover, script
 
 
 def complete(turn, answers, headline):
     turn.transition("complete_qualification", reason=headline.capitalize(), actor="bot")
-    turn.reply(copy.qualified(turn.lead), purpose="qualified")
+    turn.reply(wording.qualified(turn.lead), purpose="qualified")
     notify_artist_of_lead(turn, answers, headline)
 
 
 def notify_artist_of_lead(turn, answers, headline):
     """The artist's note of a qualified (or followed-up) lead: its answers and the estimate."""
     lead, studio = turn.lead, turn.studio
-    body = copy.artist_new_lead(
+    body = wording.artist_new_lead(
         lead,
         client=lead.client,
-        answers=script_answers.labelled_answers(lead, turn.script, studio, answers),
+        answers=script.labelled_answers(lead, turn.script, studio, answers),
         estimate=handover.estimate_text(lead, studio),
         headline=headline,
     )

@@ -2,9 +2,8 @@
 qualification decision a YES leads to (hand over, follow up, offer the tour, or complete).
 """
 
-from conversations import copy, pricing
-from conversations.flows import answers as script_answers
-from conversations.flows import completion, handover, tour
+from conversations import pricing, wording
+from conversations.flows import completion, handover, script, tour
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
 from conversations.models import Question
 from conversations.parsing import ParseError, format_money, parse_yes_no
@@ -19,11 +18,11 @@ def on_confirmation(turn):
     if turn.kind in MEDIA_KINDS:
         media_question = next((q for q in turn.script if q.kind == Question.Kind.MEDIA), None)
         if media_question is not None:
-            script_answers.add_media(turn, media_question)
-        turn.reply(script_answers.prompt(turn), purpose="summary")
+            script.add_media(turn, media_question)
+        turn.reply(script.prompt(turn), purpose="summary")
         return
     if turn.kind not in TEXT_KINDS or not turn.text:
-        body = copy.cannot_read(turn.lead, turn.kind, script_answers.prompt(turn))
+        body = wording.cannot_read(turn.lead, turn.kind, script.prompt(turn))
         turn.reply(body, purpose="summary")
         return
     correction = find_correction(turn.text, turn.script)
@@ -31,24 +30,24 @@ def on_confirmation(turn):
         question, value = correction
         if question is None:
             labels = [q.summary_label for q in turn.script]
-            unclear_confirmation(turn, copy.correction_unknown_field(turn.lead, labels))
+            unclear_confirmation(turn, wording.correction_unknown_field(turn.lead, labels))
         else:
             correct(turn, question, value)
         return
     try:
         confirmed = is_approval(turn.text) or parse_yes_no(turn.text)
     except ParseError:
-        unclear_confirmation(turn, copy.confirm_unclear(turn.lead))
+        unclear_confirmation(turn, wording.confirm_unclear(turn.lead))
         return
-    script_answers.clear_failures(turn, CONFIRMATION)
+    script.clear_failures(turn, CONFIRMATION)
     if confirmed:
         qualify(turn)
     else:
-        turn.reply(copy.ask_what_to_change(turn.lead), purpose="summary")
+        turn.reply(wording.ask_what_to_change(turn.lead), purpose="summary")
 
 
 def unclear_confirmation(turn, body):
-    count = script_answers.count_failure(turn, CONFIRMATION)
+    count = script.count_failure(turn, CONFIRMATION)
     if not handover.hand_over_after_failures(turn, count, "unclear_summary"):
         turn.reply(body, purpose="summary")
 
@@ -74,17 +73,17 @@ def find_correction(text, script):
 
 def correct(turn, question, value):
     try:
-        parsed = script_answers.parse_for(question, value, lambda: turn.studio)
+        parsed = script.parse_for(question, value, lambda: turn.studio)
     except ParseError as error:
-        count = script_answers.count_failure(turn, question.key)
+        count = script.count_failure(turn, question.key)
         if not handover.hand_over_after_failures(turn, count, "parse", question.key):
-            body = copy.correction_repair(
+            body = wording.correction_repair(
                 turn.lead, question.summary_label, error.reason, question.example
             )
             turn.reply(body, purpose="repair")
         return
-    script_answers.record(turn, question, value, parsed)
-    turn.reply(script_answers.prompt(turn), purpose="summary")
+    script.record(turn, question, value, parsed)
+    turn.reply(script.prompt(turn), purpose="summary")
 
 
 # -- the qualification decision --------------------------------------------------------------
@@ -123,11 +122,13 @@ def follow_up_budget(turn, answers):
     budget = format_money(lead.budget_minor, lead.currency or studio.currency)
     minimum = format_money(pricing.regional_minimum(studio, lead.region), studio.currency)
     if problem == pricing.BudgetProblem.OTHER_CURRENCY:
-        reason = copy.artist_budget_other_currency(budget, studio.currency, minimum)
-        body = copy.budget_other_currency(lead, budget)
+        reason = wording.artist_budget_other_currency(budget, studio.currency, minimum)
+        body = wording.budget_other_currency(lead, budget)
     else:
-        reason = copy.artist_budget_below_minimum(budget, pricing.region_name(lead.region), minimum)
-        body = copy.budget_below_minimum(lead, budget, minimum)
+        reason = wording.artist_budget_below_minimum(
+            budget, pricing.region_name(lead.region), minimum
+        )
+        body = wording.budget_below_minimum(lead, budget, minimum)
     turn.transition("flag_follow_up", reason=reason, actor="bot")
     turn.update_lead(last_holding_reply_at=None)
     turn.reply(body, purpose="follow_up")

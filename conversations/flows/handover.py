@@ -1,14 +1,14 @@
 """Handing a lead to the artist (NEEDS_ARTIST_REPLY), holding replies, and resuming.
 
 Whoever resumes — the artist in the admin or the API, or the client's CONTINUE — goes through
-`lifecycle.transition(lead, "resume")`; the hook below then re-asks the current question, so
+`transitions.transition(lead, "resume")`; the hook below then re-asks the current question, so
 every path resumes the same way.
 """
 
 from django.utils import timezone
 
-from conversations import copy, lifecycle, outbox
-from conversations.flows import answers as script_answers
+from conversations import outbox, transitions, wording
+from conversations.flows import script
 from conversations.models import Question, Status, StudioSettings
 from conversations.parsing import Intent, format_money
 
@@ -26,11 +26,11 @@ MAX_FAILURES = 3  # the third failure on one field hands the lead over
 
 def hand_over(turn, kind, detail=""):
     """Move the lead to the artist, tell the client once, and send the artist the packet."""
-    reason = copy.artist_handover_reason(kind, detail)
+    reason = wording.artist_handover_reason(kind, detail)
     turn.transition("hand_over", reason=reason, actor="bot")
     # A new episode: the client's first message while waiting gets a holding reply again.
     turn.update_lead(handover_reason=reason[:255], last_holding_reply_at=None)
-    turn.reply(copy.handover(turn.lead, kind), purpose="handover")
+    turn.reply(wording.handover(turn.lead, kind), purpose="handover")
     notify_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
 
 
@@ -56,7 +56,7 @@ def on_message(turn):
         # The resume hook re-asks the current question; nothing more to send here.
         turn.transition("resume", reason="Client asked to continue", actor="client")
         return
-    send_rate_limited(turn, copy.holding_reply(turn.lead), turn.studio.holding_reply_cooldown)
+    send_rate_limited(turn, wording.holding_reply(turn.lead), turn.studio.holding_reply_cooldown)
 
 
 def send_rate_limited(turn, body, cooldown, *, purpose="holding"):
@@ -72,26 +72,26 @@ def send_rate_limited(turn, body, cooldown, *, purpose="holding"):
 def packet(lead, reason, *, current=None, studio=None):
     """The handover packet: client, reason, latest answers, parse failures, estimate, recent."""
     studio = studio or StudioSettings.load()
-    labelled = script_answers.labelled_answers(lead, list(Question.objects.script()), studio)
+    labelled = script.labelled_answers(lead, list(Question.objects.script()), studio)
     recent = list(lead.messages.order_by("-created_at", "-id")[:RECENT_MESSAGES])
     # The message being handled is saved against the lead only after the flow returns.
     if current is not None and all(m.pk != current.pk for m in recent):
         recent = [current, *recent[: RECENT_MESSAGES - 1]]
-    return copy.artist_packet(
+    return wording.artist_packet(
         lead,
         client=lead.client,
         reason=reason,
         answers=labelled,
         failures={k: n for k, n in (lead.parse_failures or {}).items() if n},
         estimate=estimate_text(lead, studio),
-        recent=[copy.artist_recent_line(m) for m in reversed(recent)],
+        recent=[wording.artist_recent_line(m) for m in reversed(recent)],
     )
 
 
 def estimate_text(lead, studio):
     """The lead's size category, XL days and deposit for the artist; "" before there is one."""
     deposit = format_money(lead.deposit_minor, studio.currency) if lead.deposit_minor else ""
-    return copy.artist_estimate(lead.size_category, lead.xl_days, deposit)
+    return wording.artist_estimate(lead.size_category, lead.xl_days, deposit)
 
 
 def notify_artist(body, *, lead=None):
@@ -108,11 +108,11 @@ def reask(lead):
     if client.is_opted_out:
         return None
     if lead.status == Status.QUALIFYING:
-        script = list(Question.objects.script())
-        if not script:
+        questions = list(Question.objects.script())
+        if not questions:
             return None  # no consultation configured: nothing to ask
-        prompt = script_answers.current_prompt(lead, script)
-        body = copy.resumed(lead, prompt)
+        prompt = script.current_prompt(lead, questions)
+        body = wording.resumed(lead, prompt)
         return outbox.queue_message(client, body, lead=lead, purpose="question")
     if lead.status == Status.TOUR_CONVERSION_OFFERED:
         # Imported here: tour replies hand over through this module, and this resume hook is
@@ -124,7 +124,7 @@ def reask(lead):
     return None
 
 
-@lifecycle.after_transition
+@transitions.after_transition
 def _reask_after_resume(lead, change):
     if change.transition == "resume":
         reask(lead)

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from conversations import copy, outbox
+from conversations import outbox, wording
 from conversations.channels.base import InboundMessage, Media
-from conversations.flows import conversation, handover
+from conversations.flows import dispatch, handover
 from conversations.flows.turn import SILENT_KINDS
 from conversations.models import (
     CLOSED_STATUSES,
@@ -178,11 +178,11 @@ def _handle(message, inbound, check_order=True):
         return _finish(message, MessageStatus.IGNORED, Outcome.FROM_ARTIST)
     # STOP always wins: neither the pilot allowlist nor panic mode holds it back.
     if not opting_out and not _allowlisted(client):
-        _notice(client, copy.pilot_not_available())
+        _notice(client, wording.pilot_not_available())
         return _finish(message, MessageStatus.IGNORED, Outcome.NOT_ALLOWLISTED)
     if not opting_out and settings.PANIC_MODE:
-        if _notice(client, copy.panic_holding_reply()):
-            handover.notify_artist(copy.panic_artist_note(client, message.body))
+        if _notice(client, wording.panic_holding_reply()):
+            handover.notify_artist(wording.panic_artist_note(client, message.body))
         return _finish(message, MessageStatus.IGNORED, Outcome.PAUSED)
 
     lead = _lock_current_lead(client)
@@ -198,7 +198,7 @@ def _handle(message, inbound, check_order=True):
         if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
             Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)
             lead.last_inbound_at = inbound.timestamp
-    conversation.handle_message(lead, message, inbound)
+    dispatch.handle_message(lead, message, inbound)
     return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
 
 

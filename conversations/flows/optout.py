@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from conversations import copy, outbox
+from conversations import outbox, wording
 from conversations.flows import qualifying
 from conversations.models import Client, Status
 
@@ -16,7 +16,7 @@ def opt_out(turn):
         mark(turn.client, timezone.now())
     if already_opted_out and turn.lead.status == Status.OPTOUT:
         return  # a second STOP: the confirmation went with the first one
-    turn.reply(copy.opt_out_confirmation(turn.lead), purpose=outbox.OPT_OUT_CONFIRMATION)
+    turn.reply(wording.opt_out_confirmation(turn.lead), purpose=outbox.OPT_OUT_CONFIRMATION)
 
 
 def restart(turn):
@@ -25,9 +25,9 @@ def restart(turn):
     if turn.lead.status == Status.OPTOUT:
         turn.transition("restart", reason="Client sent START", actor="client")
     if turn.lead.status == Status.NEW:
-        qualifying.start(turn, copy.resubscribed)
+        qualifying.start(turn, wording.resubscribed)
     else:
-        turn.reply(copy.resubscribed_plain(turn.lead), purpose="resubscribed")
+        turn.reply(wording.resubscribed_plain(turn.lead), purpose="resubscribed")
 
 
 def mark(client, opted_out_at):

@@ -2,9 +2,8 @@
 advanced, or repaired; after the last question the confirmation step (flows/confirmation.py).
 """
 
-from conversations import copy, lifecycle
-from conversations.flows import answers as script_answers
-from conversations.flows import confirmation, handover
+from conversations import transitions, wording
+from conversations.flows import confirmation, handover, script
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
 from conversations.models import Question
 from conversations.parsing import Intent, ParsedAnswer, ParseError
@@ -27,7 +26,7 @@ def start(turn, opening):
     if handover.wants_a_person(turn):
         handover.hand_over_for_intent(turn)
         return
-    turn.reply(opening(turn.lead, script_answers.prompt(turn)), purpose="question")
+    turn.reply(opening(turn.lead, script.prompt(turn)), purpose="question")
 
 
 # -- QUALIFYING ------------------------------------------------------------------------------
@@ -38,7 +37,7 @@ def on_message(turn):
     if handover.wants_a_person(turn):
         handover.hand_over_for_intent(turn)
     elif turn.intent in (Intent.CONTINUE, Intent.RESTART):
-        body = copy.repeat_question(turn.lead, script_answers.prompt(turn))
+        body = wording.repeat_question(turn.lead, script.prompt(turn))
         turn.reply(body, purpose="question")
     elif turn.lead.current_step >= len(turn.script):
         confirmation.on_confirmation(turn)
@@ -51,7 +50,7 @@ def on_answer(turn, question):
         on_media(turn, question)
         return
     if turn.kind not in TEXT_KINDS or not turn.text:
-        body = copy.cannot_read(turn.lead, turn.kind, script_answers.prompt(turn))
+        body = wording.cannot_read(turn.lead, turn.kind, script.prompt(turn))
         turn.reply(body, purpose="question")
         return
     if not question.required and turn.text.casefold().strip(" .!") in SKIP_WORDS:
@@ -59,7 +58,7 @@ def on_answer(turn, question):
         return
     others = other_answers_in(turn, question)
     try:
-        parsed = script_answers.parse_for(question, turn.text, lambda: turn.studio)
+        parsed = script.parse_for(question, turn.text, lambda: turn.studio)
     except ParseError as error:
         if others:
             # Not a bad answer, an early one: ask the current question again, no repair count.
@@ -80,41 +79,41 @@ def other_answers_in(turn, question):
 
 
 def one_at_a_time(turn):
-    turn.reply(copy.one_at_a_time(turn.lead, script_answers.prompt(turn)), purpose="question")
+    turn.reply(wording.one_at_a_time(turn.lead, script.prompt(turn)), purpose="question")
 
 
 def on_media(turn, question):
     """Pictures answer the reference question; elsewhere they are kept and the question repeated."""
     step = turn.lead.current_step
     if question.kind == K.MEDIA:
-        answer = script_answers.media_answer(turn.inbound)
-        accept(turn, question, script_answers.media_text(turn), answer)
+        answer = script.media_answer(turn.inbound)
+        accept(turn, question, script.media_text(turn), answer)
         return
     previous = turn.script[step - 1] if step > 0 else None
     if previous is not None and previous.kind == K.MEDIA:
         # The rest of a burst of pictures: the next question has just gone out, don't repeat it.
-        script_answers.add_media(turn, previous)
+        script.add_media(turn, previous)
         return
-    turn.reply(copy.media_kept(turn.lead, script_answers.prompt(turn)), purpose="question")
+    turn.reply(wording.media_kept(turn.lead, script.prompt(turn)), purpose="question")
 
 
 def accept(turn, question, text, parsed):
     """Store a valid answer and ask the next question, unless the step moved under us."""
-    advanced = lifecycle.advance_step(turn.lead.pk, turn.lead.current_step)
+    advanced = transitions.advance_step(turn.lead.pk, turn.lead.current_step)
     if not advanced:
         return  # someone else answered this step and asked the next question
     turn.lead.current_step = advanced.current_step
-    script_answers.record(turn, question, text, parsed)
+    script.record(turn, question, text, parsed)
     if turn.lead.current_step < len(turn.script):
-        question_text = script_answers.question_text(turn.script[turn.lead.current_step])
-        body = copy.next_question(turn.lead, question_text, turn.lead.current_step)
+        question_text = script.question_text(turn.script[turn.lead.current_step])
+        body = wording.next_question(turn.lead, question_text, turn.lead.current_step)
         turn.reply(body, purpose="question")
     else:
-        turn.reply(script_answers.prompt(turn), purpose="summary")
+        turn.reply(script.prompt(turn), purpose="summary")
 
 
 def fail(turn, question, reason):
     """A failed answer: a repair prompt with an example, or the artist on the third failure."""
-    count = script_answers.count_failure(turn, question.key)
+    count = script.count_failure(turn, question.key)
     if not handover.hand_over_after_failures(turn, count, "parse", question.key):
-        turn.reply(copy.repair(turn.lead, reason, question.example, count), purpose="repair")
+        turn.reply(wording.repair(turn.lead, reason, question.example, count), purpose="repair")

@@ -5,9 +5,8 @@ travel there when the client wants a session elsewhere, and the reply (TOUR_CONV
 from django.db.models import Q
 from django.utils import timezone
 
-from conversations import copy, outbox
-from conversations.flows import answers as script_answers
-from conversations.flows import completion, handover
+from conversations import outbox, wording
+from conversations.flows import completion, handover, script
 from conversations.models import Answer, StudioSettings, TourStop
 from conversations.parsing import ParseError, parse_yes_no
 from conversations.parsing.text import place_key
@@ -59,7 +58,7 @@ def offer_tour(turn, place, stops):
     """QUALIFYING → TOUR_CONVERSION_OFFERED: the client wants a city the artist isn't in."""
     studio = turn.studio
     where = places(studio, stops)
-    reason = copy.artist_tour_reason(place_name(place), where)
+    reason = wording.artist_tour_reason(place_name(place), where)
     turn.transition("offer_tour", reason=reason, actor="bot")
     send_offer(turn.lead, place, studio, stops)
 
@@ -71,9 +70,9 @@ def send_offer(lead, place=None, studio=None, stops=None):
         return None
     studio = studio or StudioSettings.load()
     stops = list(active_stops()) if stops is None else stops
-    body = copy.tour_offer(lead, place_name(place), places(studio, stops))
+    body = wording.tour_offer(lead, place_name(place), places(studio, stops))
     return outbox.queue_message(
-        lead.client, body, lead=lead, purpose=TOUR_OFFER, buttons=copy.tour_buttons()
+        lead.client, body, lead=lead, purpose=TOUR_OFFER, buttons=wording.tour_buttons()
     )
 
 
@@ -85,7 +84,7 @@ def on_tour_reply(turn):
     if handover.wants_a_person(turn):
         handover.hand_over_for_intent(turn)
         return
-    decision = {copy.TOUR_YES: True, copy.TOUR_NO: False}.get(turn.inbound.reply_id)
+    decision = {wording.TOUR_YES: True, wording.TOUR_NO: False}.get(turn.inbound.reply_id)
     if decision is None:
         try:
             decision = parse_yes_no(turn.text)
@@ -99,19 +98,19 @@ def on_tour_reply(turn):
         value=decision,
         message=turn.message,
     )
-    script_answers.clear_failures(turn, TOUR_OFFER)
+    script.clear_failures(turn, TOUR_OFFER)
     answers = turn.lead.current_answers()
     if decision:
         completion.complete(turn, answers, "accepted the tour offer; ready for your approval")
         return
     place = requested(answers) or {}
     turn.transition("waitlist", reason="Declined the tour offer", actor="client")
-    turn.reply(copy.tour_declined(turn.lead, place_name(place)), purpose="waitlisted")
+    turn.reply(wording.tour_declined(turn.lead, place_name(place)), purpose="waitlisted")
 
 
 def unclear_tour_reply(turn):
-    count = script_answers.count_failure(turn, TOUR_OFFER)
+    count = script.count_failure(turn, TOUR_OFFER)
     if handover.hand_over_after_failures(turn, count, "unclear_tour_reply"):
         return
-    body = copy.tour_unclear(turn.lead, places(turn.studio, list(active_stops())))
-    turn.reply(body, purpose=TOUR_OFFER, buttons=copy.tour_buttons())
+    body = wording.tour_unclear(turn.lead, places(turn.studio, list(active_stops())))
+    turn.reply(body, purpose=TOUR_OFFER, buttons=wording.tour_buttons())

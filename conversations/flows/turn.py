@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from conversations import lifecycle, outbox
+from conversations import outbox, transitions
 from conversations.channels.base import InboundMessage
 from conversations.models import Lead, Message, Question, StudioSettings
 from conversations.parsing import detect_intent
@@ -56,7 +56,7 @@ class Turn:
     def transition(self, name, *, reason, actor="bot"):
         """Run a lifecycle transition and continue with the fresh, locked lead it returns."""
         client = self.lead.client
-        fresh = lifecycle.transition(self.lead, name, reason=reason, actor=actor)
+        fresh = transitions.transition(self.lead, name, reason=reason, actor=actor)
         fresh.client = client  # same row; saves a query on every reply that follows
         self.lead = fresh
         return fresh

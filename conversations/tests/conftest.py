@@ -13,7 +13,7 @@ from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from conversations import lifecycle
+from conversations import transitions
 from conversations.channels import whatsapp
 from conversations.models import TRANSITIONS, Client, Lead, Question, Status
 from conversations.questions import seed_default_script
@@ -55,7 +55,7 @@ def make_lead(make_client):
     def make(status=Status.NEW, client=None, **fields):
         lead = Lead.objects.create(client=client or make_client(), **fields)
         for name in path_to(status):
-            lead = lifecycle.transition(lead, name, reason="fixture", actor="test")
+            lead = transitions.transition(lead, name, reason="fixture", actor="test")
         return lead
 
     return make

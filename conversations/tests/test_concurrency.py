@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from conversations import lifecycle
+from conversations import transitions
 from conversations.channels.base import InboundMessage
 from conversations.flows.inbound import record_inbound
 from conversations.models import Client, Lead, Message, Status, StatusChange
@@ -40,15 +40,15 @@ def run_at_once(count, work):
 def qualifying_lead():
     client = Client.objects.create(channel="whatsapp", address="447700900999")
     lead = Lead.objects.create(client=client)
-    return lifecycle.transition(lead, "start_qualifying", reason="", actor="test")
+    return transitions.transition(lead, "start_qualifying", reason="", actor="test")
 
 
 def test_twenty_threads_advancing_the_same_step_advance_it_once():
     lead = qualifying_lead()
     for step in range(3):
-        lifecycle.advance_step(lead.pk, step)
+        transitions.advance_step(lead.pk, step)
 
-    results = run_at_once(20, lambda i: lifecycle.advance_step(lead.pk, 3))
+    results = run_at_once(20, lambda i: transitions.advance_step(lead.pk, 3))
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert sum(1 for r in results if r.advanced) == 1
@@ -63,9 +63,9 @@ def test_opt_out_racing_hand_over_leaves_history_matching_what_happened():
     def work(i):
         name = "opt_out" if i % 2 == 0 else "hand_over"
         try:
-            lifecycle.transition(lead, name, reason="race", actor=f"thread-{i}")
+            transitions.transition(lead, name, reason="race", actor=f"thread-{i}")
             return name
-        except lifecycle.TransitionNotAllowed:
+        except transitions.TransitionNotAllowed:
             return None
 
     results = run_at_once(20, work)

@@ -6,7 +6,7 @@ webhook (see test_flow_support.Chat), so all three doors behave the same.
 
 import pytest
 
-from conversations import lifecycle, outbox
+from conversations import outbox, transitions
 from conversations.models import (
     CLOSED_STATUSES,
     TRANSITIONS,
@@ -294,7 +294,7 @@ def test_handover_holding_reply_once_artist_resume_and_the_flow_continues(
     assert lead.messages.inbound().count() == 6  # every message is kept for the artist
 
     before = len(Message.objects.outbound().filter(client=chat.client))
-    lifecycle.transition(lead, "resume", reason="answered on the phone", actor="artist")
+    transitions.transition(lead, "resume", reason="answered on the phone", actor="artist")
     [reasked] = Message.objects.outbound().filter(client=chat.client)[before:]
     assert seeded_script[2].prompt in reasked.body
     assert chat.lead.status == Status.QUALIFYING

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conversations import lifecycle
+from conversations import transitions
 from conversations.flows import handover
 from conversations.models import Client, Lead, Message, Status, StudioSettings
 from conversations.tests.test_flow_support import Chat
@@ -97,7 +97,7 @@ def test_resume_at_the_summary_shows_the_summary_again(make_client, seeded_scrip
     chat.say("hi")
     chat.answer_until(None, seeded_script)
     chat.say("can I talk to a human")
-    lead = lifecycle.transition(chat.lead, "resume", reason="", actor="artist")
+    lead = transitions.transition(chat.lead, "resume", reason="", actor="artist")
     reasked = Message.objects.outbound().filter(lead=lead).last()
     assert "Budget: £500" in reasked.body and "YES" in reasked.body
     chat.say("yes")
@@ -106,9 +106,9 @@ def test_resume_at_the_summary_shows_the_summary_again(make_client, seeded_scrip
 
 def test_resume_to_a_later_status_sends_nothing(make_lead, seeded_script):
     lead = make_lead(Status.AWAITING_DEPOSIT)
-    lead = lifecycle.transition(lead, "hand_over", reason="", actor="test")
+    lead = transitions.transition(lead, "hand_over", reason="", actor="test")
     before = Message.objects.count()
-    lead = lifecycle.transition(lead, "resume", reason="", actor="artist")
+    lead = transitions.transition(lead, "resume", reason="", actor="artist")
     assert lead.status == Status.AWAITING_DEPOSIT
     assert Message.objects.count() == before
 
@@ -119,7 +119,7 @@ def test_resume_to_the_tour_offer_asks_again_with_buttons(make_client, seeded_sc
     chat.answer_until(None, seeded_script, {"travel_city": "Lisbon"})
     chat.say("yes")
     chat.say("I'd like to talk to the artist first")
-    lifecycle.transition(chat.lead, "resume", reason="", actor="artist")
+    transitions.transition(chat.lead, "resume", reason="", actor="artist")
     offer = Message.objects.outbound().filter(lead=chat.lead).last()
     assert "Lisbon" in offer.body and offer.payload["buttons"]
     assert chat.lead.status == Status.TOUR_CONVERSION_OFFERED
@@ -150,7 +150,7 @@ def test_an_artist_who_opted_out_of_their_own_number_does_not_break_a_handover(
 
 
 def test_the_resume_hook_is_registered_once_by_the_app():
-    hooks = lifecycle._after_transition_hooks
+    hooks = transitions._after_transition_hooks
     assert hooks.count(handover._reask_after_resume) == 1
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from conversations import lifecycle
-from conversations.flows.conversation import handle_message
+from conversations import transitions
+from conversations.flows.dispatch import handle_message
 from conversations.models import (
     Answer,
     Lead,
@@ -52,8 +52,8 @@ def test_asking_for_a_person_in_the_first_message_hands_over_at_once(make_client
 @pytest.mark.parametrize("status", [Status.ABANDONED, Status.STALE])
 def test_a_dormant_lead_restarts_where_it_stopped(make_lead, seeded_script, status):
     lead = make_lead(status)
-    lifecycle.advance_step(lead.pk, 0)
-    lifecycle.advance_step(lead.pk, 1)
+    transitions.advance_step(lead.pk, 0)
+    transitions.advance_step(lead.pk, 1)
     chat = Chat(lead.client, "flow")
 
     welcome = chat.say("hi, sorry, still keen")
@@ -150,7 +150,7 @@ def test_a_stale_step_sends_nothing(make_client, seeded_script):
     chat = Chat(make_client(), "flow")
     chat.say("hi")
     stale = Lead.objects.get(pk=chat.lead.pk)  # read at step 0 …
-    lifecycle.advance_step(stale.pk, 0)  # … then someone else answers step 0
+    transitions.advance_step(stale.pk, 0)  # … then someone else answers step 0
     message, inbound = stored_inbound(stale, "A rose", "wamid.race")
     before = Message.objects.outbound().count()
     with transaction.atomic():

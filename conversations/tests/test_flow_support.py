@@ -17,7 +17,7 @@ from django.db import transaction
 from django.test import Client as HttpClient
 
 from conversations.channels.base import InboundMessage, Media
-from conversations.flows.conversation import handle_message
+from conversations.flows.dispatch import handle_message
 from conversations.models import Direction, Lead, Message, MessageStatus
 from conversations.tests.conftest import sign_body, text_payload, whatsapp_fixture
 

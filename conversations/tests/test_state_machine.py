@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conversations import lifecycle
+from conversations import transitions
 from conversations.models import (
     CLOSED_STATUSES,
     DORMANT_STATUSES,
@@ -99,7 +99,7 @@ def test_each_pair_of_status_and_transition_is_allowed_exactly_as_the_table_says
             target = expected_target(lead, name)
             try:
                 with transaction.atomic():
-                    moved = lifecycle.transition(lead, name, reason="table", actor="test")
+                    moved = transitions.transition(lead, name, reason="table", actor="test")
                     assert moved.status == target, name
                     changes = StatusChange.objects.filter(lead=lead).order_by("-id")
                     assert changes.count() == before + 1, name
@@ -113,8 +113,8 @@ def test_each_pair_of_status_and_transition_is_allowed_exactly_as_the_table_says
             except Rollback:
                 pass
         else:
-            with pytest.raises(lifecycle.TransitionNotAllowed):
-                lifecycle.transition(lead, name, reason="table", actor="test")
+            with pytest.raises(transitions.TransitionNotAllowed):
+                transitions.transition(lead, name, reason="table", actor="test")
             lead.refresh_from_db()
             assert lead.status == status, name
             assert StatusChange.objects.filter(lead=lead).count() == before, name
@@ -122,13 +122,13 @@ def test_each_pair_of_status_and_transition_is_allowed_exactly_as_the_table_says
 
 def test_an_unknown_transition_name_is_not_allowed(make_lead):
     lead = make_lead()
-    with pytest.raises(lifecycle.TransitionNotAllowed):
-        lifecycle.transition(lead, "delete_everything", reason="", actor="test")
+    with pytest.raises(transitions.TransitionNotAllowed):
+        transitions.transition(lead, "delete_everything", reason="", actor="test")
 
 
 def test_status_change_records_reason_and_actor(make_lead):
     lead = make_lead(Status.QUALIFYING)
-    lifecycle.transition(lead, "hand_over", reason="asked for a human", actor="client")
+    transitions.transition(lead, "hand_over", reason="asked for a human", actor="client")
     change = lead.status_changes.last()
     assert (change.reason, change.actor, change.transition) == (
         "asked for a human",
@@ -139,8 +139,8 @@ def test_status_change_records_reason_and_actor(make_lead):
 
 def test_resume_returns_to_the_status_the_handover_came_from(make_lead):
     lead = make_lead(Status.AWAITING_DEPOSIT)
-    lead = lifecycle.transition(lead, "hand_over", reason="refund question", actor="bot")
-    lead = lifecycle.transition(lead, "resume", reason="answered", actor="artist")
+    lead = transitions.transition(lead, "hand_over", reason="refund question", actor="bot")
+    lead = transitions.transition(lead, "resume", reason="answered", actor="artist")
     assert lead.status == Status.AWAITING_DEPOSIT
 
 
@@ -152,7 +152,7 @@ def test_status_cannot_be_assigned_directly(make_lead):
 
 def test_refresh_from_db_works_on_the_protected_field(make_lead):
     lead = make_lead()
-    lifecycle.transition(lead, "start_qualifying", reason="", actor="test")
+    transitions.transition(lead, "start_qualifying", reason="", actor="test")
     lead.refresh_from_db()
     assert lead.status == Status.QUALIFYING
 
@@ -186,8 +186,8 @@ def test_a_closed_lead_does_not_block_a_new_one(make_lead):
 
 def test_advance_step_moves_only_from_the_expected_step(make_lead):
     lead = make_lead(Status.QUALIFYING)
-    first = lifecycle.advance_step(lead.pk, 0)
-    second = lifecycle.advance_step(lead.pk, 0)
+    first = transitions.advance_step(lead.pk, 0)
+    second = transitions.advance_step(lead.pk, 0)
     assert (bool(first), first.current_step) == (True, 1)
     assert (bool(second), second.reason, second.current_step) == (
         False,

@@ -5,8 +5,8 @@ the lead locked. Every status answers the client somehow (rate-limited where not
 except an opted-out client, who hears nothing but the STOP confirmation until START.
 """
 
-from conversations import copy
-from conversations.flows import acknowledge, handover, optout, qualifying, tour
+from conversations import wording
+from conversations.flows import handover, optout, qualifying, tour, waiting
 from conversations.flows.turn import SILENT_KINDS, Turn
 from conversations.models import Message, Status
 from conversations.parsing import Intent
@@ -31,10 +31,10 @@ def handle_message(lead, message, inbound):
 
     if lead.status in (Status.ABANDONED, Status.STALE):
         turn.transition("restart", reason="Client wrote again", actor="client")
-        qualifying.start(turn, copy.welcome_back)
+        qualifying.start(turn, wording.welcome_back)
     elif lead.status == Status.NEW:
         name = turn.client.display_name or inbound.profile_name
-        qualifying.start(turn, lambda lead, question: copy.greeting(lead, name, question))
+        qualifying.start(turn, lambda lead, question: wording.greeting(lead, name, question))
     elif lead.status == Status.QUALIFYING:
         qualifying.on_message(turn)
     elif lead.status == Status.TOUR_CONVERSION_OFFERED:
@@ -42,4 +42,4 @@ def handle_message(lead, message, inbound):
     elif lead.status == Status.NEEDS_ARTIST_REPLY:
         handover.on_message(turn)
     else:
-        acknowledge.on_message(turn)
+        waiting.on_message(turn)

@@ -8,7 +8,7 @@ qualification checks understand a value the same way.
 from contextlib import suppress
 from decimal import Decimal
 
-from conversations import copy
+from conversations import wording
 from conversations.models import Answer, Question, StudioSettings
 from conversations.parsing import ParsedAnswer, ParseError, parse_answer, parse_media
 from conversations.questions import LOCATION_CITY
@@ -50,14 +50,14 @@ def media_answer(inbound, previous=None):
         )
         with suppress(ParseError):  # a caption may carry links too
             value["urls"] += parse_media(media.caption, allow_none=False)
-    return ParsedAnswer(value, copy.media_display(len(value["media"]), len(value["urls"])))
+    return ParsedAnswer(value, wording.media_display(len(value["media"]), len(value["urls"])))
 
 
 def display_for(question, answer, studio):
     """How a stored answer reads in the summary (the parser's own wording where it applies)."""
     if question.kind == K.MEDIA and isinstance(answer.value, dict):
         value = answer.value
-        return copy.media_display(len(value.get("media", [])), len(value.get("urls", [])))
+        return wording.media_display(len(value.get("media", [])), len(value.get("urls", [])))
     try:
         return parse_for(question, answer.text, studio).display
     except (ParseError, ValueError):
@@ -85,14 +85,14 @@ def facts_for(question, value):
 
 def question_text(question):
     options = question.options if question.kind == K.CHOICE else ()
-    return copy.question_text(question.prompt, options)
+    return wording.question_text(question.prompt, options)
 
 
 def labelled_answers(lead, script, studio, answers=None):
     """'• Budget: £600' lines: the current answer (latest wins) to every scripted question."""
     answers = lead.current_answers() if answers is None else answers
     return [
-        copy.summary_line(q.summary_label, display_for(q, answers[q.key], studio))
+        wording.summary_line(q.summary_label, display_for(q, answers[q.key], studio))
         for q in script
         if q.key in answers
     ]
@@ -100,7 +100,7 @@ def labelled_answers(lead, script, studio, answers=None):
 
 def summary_text(lead, script, studio):
     """The confirmation summary the client says yes to, or corrects."""
-    return copy.summary(lead, labelled_answers(lead, script, studio))
+    return wording.summary(lead, labelled_answers(lead, script, studio))
 
 
 def current_prompt(lead, script, studio=StudioSettings.load):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conversations import copy
+from conversations import wording
 from conversations.models import Client, Lead
 
 SAMPLES = {
@@ -30,8 +30,8 @@ SAMPLES = {
 }
 CLIENT_FACING = [
     name
-    for name, function in inspect.getmembers(copy, inspect.isfunction)
-    if function.__module__ == copy.__name__
+    for name, function in inspect.getmembers(wording, inspect.isfunction)
+    if function.__module__ == wording.__name__
     and not name.startswith(("_", "artist_", "panic_artist"))
     and name not in {"join_places", "summary_line", "question_text", "tour_buttons"}
 ]
@@ -48,7 +48,7 @@ def render(function, lead):
 @pytest.mark.parametrize("name", CLIENT_FACING)
 @pytest.mark.parametrize("pk", [1, 2, 3, 4, 5])
 def test_every_message_renders_without_leftover_placeholders(name, pk):
-    text = render(getattr(copy, name), Lead(pk=pk))
+    text = render(getattr(wording, name), Lead(pk=pk))
     assert isinstance(text, str) and text.strip()
     assert not re.search(r"\{\w*\}", text)
     for american in ("color", "favorite", "center"):
@@ -56,28 +56,28 @@ def test_every_message_renders_without_leftover_placeholders(name, pk):
 
 
 def test_the_variant_is_stable_per_lead_and_varies_across_leads():
-    first = {copy.holding_reply(Lead(pk=pk)) for pk in range(10)}
+    first = {wording.holding_reply(Lead(pk=pk)) for pk in range(10)}
     assert len(first) > 1
-    assert copy.greeting(Lead(pk=7), "", "Q?") == copy.greeting(Lead(pk=7), "", "Q?")
+    assert wording.greeting(Lead(pk=7), "", "Q?") == wording.greeting(Lead(pk=7), "", "Q?")
 
 
 def test_the_thanks_before_each_question_varies_along_the_conversation():
     lead = Lead(pk=1)
-    assert len({copy.next_question(lead, "Q?", step) for step in range(4)}) == 4
+    assert len({wording.next_question(lead, "Q?", step) for step in range(4)}) == 4
 
 
 def test_a_greeting_uses_the_first_name_only():
-    assert copy.greeting(Lead(pk=1), "Sam Smith", "Q?").startswith("Hi Sam!")
-    assert copy.greeting(Lead(pk=1), "", "Q?").startswith("Hi!")
+    assert wording.greeting(Lead(pk=1), "Sam Smith", "Q?").startswith("Hi Sam!")
+    assert wording.greeting(Lead(pk=1), "", "Q?").startswith("Hi!")
 
 
 def test_the_repair_prompt_adds_the_example_unless_the_reason_has_it():
-    assert "“£600”" in copy.repair(Lead(pk=1), "Please give a number.", "£600", 1)
-    with_example = copy.repair(Lead(pk=1), "For example 10 x 15 cm.", "10 x 15 cm", 1)
+    assert "“£600”" in wording.repair(Lead(pk=1), "Please give a number.", "£600", 1)
+    with_example = wording.repair(Lead(pk=1), "For example 10 x 15 cm.", "10 x 15 cm", 1)
     assert with_example.count("10 x 15 cm") == 1
 
 
 def test_notices_for_the_inbound_path():
     client = Client(address="447700900123", display_name="")
-    assert "447700900123" in copy.panic_artist_note(client, "hello")
-    assert copy.pilot_not_available() and copy.panic_holding_reply()
+    assert "447700900123" in wording.panic_artist_note(client, "hello")
+    assert wording.pilot_not_available() and wording.panic_holding_reply()

@@ -4,9 +4,8 @@ At most one acknowledgement per StudioSettings.acknowledgement_cooldown, so a ch
 doesn't get ten; every message is still stored in the transcript for the artist.
 """
 
-from conversations import copy
-from conversations.flows import answers as script_answers
-from conversations.flows import handover
+from conversations import wording
+from conversations.flows import handover, script
 from conversations.models import HANDOVER_SOURCES, Message, Question, Status
 from conversations.parsing import ParseError, format_money
 from conversations.parsing.signals import looks_like_budget
@@ -25,7 +24,9 @@ def on_message(turn):
         return
     if status == Status.NEEDS_FOLLOW_UP and new_budget(turn):
         return
-    body = earlier_link(turn) or copy.acknowledgement(turn.lead, status, deposit=deposit_text(turn))
+    body = earlier_link(turn) or wording.acknowledgement(
+        turn.lead, status, deposit=deposit_text(turn)
+    )
     handover.send_rate_limited(
         turn, body, turn.studio.acknowledgement_cooldown, purpose="acknowledgement"
     )
@@ -58,10 +59,10 @@ def new_budget(turn):
     if question is None or not looks_like_budget(turn.text):
         return False
     try:
-        parsed = script_answers.parse_for(question, turn.text, lambda: turn.studio)
+        parsed = script.parse_for(question, turn.text, lambda: turn.studio)
     except ParseError:
         return False
-    script_answers.record(turn, question, turn.text, parsed)
-    turn.reply(copy.budget_noted(turn.lead, parsed.display), purpose="acknowledgement")
-    handover.notify_artist(copy.artist_budget_update(turn.lead, parsed.display), lead=turn.lead)
+    script.record(turn, question, turn.text, parsed)
+    turn.reply(wording.budget_noted(turn.lead, parsed.display), purpose="acknowledgement")
+    handover.notify_artist(wording.artist_budget_update(turn.lead, parsed.display), lead=turn.lead)
     return True
