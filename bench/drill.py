@@ -196,6 +196,8 @@ class Drill:
             stack.enter_context(self.fake)
             stack.callback(self._stop_server)  # also when gunicorn fails to come up
             stack.enter_context(self.server)
+            # Like Meta, the fake posts a signed "delivered" status for every send it took.
+            self.fake.send_receipts_to(f"{self.server.url}/webhooks/whatsapp/", SECRET)
             stack.callback(self._stop_workers)
             self.start_worker()
             say(f"gunicorn at {self.server.url}, proxy on {self.proxy.port}, logs in {self.logs}")
@@ -377,6 +379,7 @@ def report(drill):
         f"replies sent to the fake API: {len(sends)} (held when the worker was killed: "
         f"{sum(s['held'] for s in sends)})"
     )
+    print(f"delivery receipts posted by the fake API: {drill.fake.receipts_posted}")
     print(f"outbound rows by status: {dict(out_status)} (total {len(outbound)})")
     print(f"replies stuck queued (queued/failed after the drain): {len(stuck)}")
     print(

@@ -242,6 +242,8 @@ class FakeGraphApi:
 
     `hold_next()` keeps the next send open (recorded as received, not yet answered) until
     `release()`, so a drill can kill the sender while a request is in flight.
+    `send_receipts_to(webhook, secret)` makes it post a signed "delivered" status for every send
+    it accepted, as Meta does — also for a send whose sender never read the answer.
     """
 
     def __init__(self, phone_number_id="1122334455667", version="v21.0"):
@@ -252,6 +254,8 @@ class FakeGraphApi:
         self._lock = threading.Lock()
         self._held = None
         self._release = threading.Event()
+        self._receipts = None  # (webhook url, app secret) once send_receipts_to() is called
+        self.receipts_posted = 0
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -277,6 +281,7 @@ class FakeGraphApi:
                         "messages": [{"id": send["id"]}],
                     },
                 )
+                api._post_receipt(send)
 
             def _answer(self, status, data):
                 out = json.dumps(data).encode()
@@ -305,6 +310,53 @@ class FakeGraphApi:
             "WHATSAPP_ACCESS_TOKEN": access_token,
             "WHATSAPP_PHONE_NUMBER_ID": self.phone_number_id,
         }
+
+    def send_receipts_to(self, webhook_url, app_secret):
+        self._receipts = (webhook_url, app_secret)
+
+    def _post_receipt(self, send, attempts=30):
+        """Deliver the send's status webhook at least once, retrying like Meta (bounded)."""
+        if self._receipts is None:
+            return
+        from conversations.channels.whatsapp import sign
+
+        url, secret = self._receipts
+        status = {
+            "id": send["id"],
+            "status": "delivered",
+            "timestamp": str(int(time.time())),
+            "recipient_id": send["to"],
+        }
+        raw = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "1",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {"phone_number_id": self.phone_number_id},
+                                    "statuses": [status],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, secret)}
+        for _ in range(attempts):
+            try:
+                if requests.post(url, data=raw, headers=headers, timeout=20).status_code == 200:
+                    with self._lock:
+                        self.receipts_posted += 1
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
 
     def _record(self, body):
         kind = body.get("type")
