@@ -2,12 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from conversations import outbox, transitions
-from conversations.flows import handover, inbound
+from conversations import metrics, outbox, transitions
+from conversations.flows import artist, handover, inbound
 from conversations.models import (
     Answer,
     Client,
@@ -16,6 +17,7 @@ from conversations.models import (
     Message,
     MessageStatus,
     Question,
+    Reminder,
     Status,
     StatusChange,
     StudioSettings,
@@ -165,9 +167,7 @@ class LeadAdmin(admin.ModelAdmin):
             return self._back(lead)
         reason = request.POST.get("reason", "").strip() or f"{ARTIST_ACTIONS[name]} in the admin"
         try:
-            transitions.transition(
-                lead, name, reason=reason, actor=f"artist:{request.user.get_username()}"
-            )
+            artist.act(lead, name, reason=reason, actor=f"artist:{request.user.get_username()}")
         except transitions.TransitionNotAllowed:
             lead.refresh_from_db()
             messages.error(request, f"Can't {ARTIST_ACTIONS[name].lower()} now: {lead.status}.")
@@ -180,7 +180,7 @@ class LeadAdmin(admin.ModelAdmin):
         form = ReplyForm(request.POST or None)
         if request.method == "POST" and self.may_act(request) and form.is_valid():
             try:
-                outbox.queue_artist_reply(
+                artist.reply(
                     lead, form.cleaned_data["body"], actor=f"artist:{request.user.get_username()}"
                 )
             except outbox.OptedOut:
@@ -241,5 +241,69 @@ class StudioSettingsAdmin(admin.ModelAdmin):
 admin.site.register(TourStop)
 admin.site.register(Answer)
 admin.site.register(WebhookEvent)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "created_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["lead", "kind", "message", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # written by send_reminders only, with its message
+
+
 admin.site.site_header = "leadbot — your enquiries"
 admin.site.site_title = "leadbot"
+
+
+# The enquiry funnel page (/admin/funnel/, wired in leadbot/urls.py through admin_view), linked
+# from the index: the project's templates come after django.contrib.admin's, so it is named.
+admin.site.index_template = "admin/conversations/index.html"
+FUNNEL_PERMISSIONS = ["conversations.view_lead", "conversations.view_statuschange"]
+
+
+class FunnelPeriodForm(forms.Form):
+    """`?from=&to=`, as in the API; the last 30 days when left out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the fields are added by name.
+        self.fields["from"] = forms.DateField(
+            required=False, widget=forms.DateInput({"type": "date"})
+        )
+        self.fields["to"] = forms.DateField(
+            required=False, widget=forms.DateInput({"type": "date"})
+        )
+
+    def clean(self):
+        default_start, default_end = metrics.default_period()
+        end = self.cleaned_data.get("to") or default_end
+        start = self.cleaned_data.get("from") or min(default_start, end)
+        if start > end:
+            raise forms.ValidationError("The first day must not be after the last.")
+        return {"from": start, "to": end}
+
+
+def funnel_view(request):
+    """Leads of a period: how many reached each stage, as bars, and their status now."""
+    if not request.user.has_perms(FUNNEL_PERMISSIONS):
+        raise PermissionDenied
+    form = FunnelPeriodForm(request.GET)
+    result = None
+    if form.is_valid():
+        result = metrics.funnel(form.cleaned_data["from"], form.cleaned_data["to"])
+    context = {
+        **admin.site.each_context(request),
+        "title": "Enquiry funnel",
+        "form": form,
+        "funnel": result,
+        "bars": [
+            (stage, round((stage.of_all or 0) * 100, 1))
+            for stage in (result.stages if result else [])
+        ],
+        "statuses": [(s, result.by_status[s.value]) for s in Status if result.by_status[s.value]]
+        if result
+        else [],
+    }
+    return render(request, "admin/conversations/funnel.html", context)

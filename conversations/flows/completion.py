@@ -10,10 +10,10 @@ from conversations.flows import handover, script
 def complete(turn, answers, headline):
     turn.transition("complete_qualification", reason=headline.capitalize(), actor="bot")
     turn.reply(wording.qualified(turn.lead), purpose="qualified")
-    notify_artist_of_lead(turn, answers, headline)
+    send_new_lead_note(turn, answers, headline)
 
 
-def notify_artist_of_lead(turn, answers, headline):
+def send_new_lead_note(turn, answers, headline):
     """The artist's note of a qualified (or followed-up) lead: its answers and the estimate."""
     lead, studio = turn.lead, turn.studio
     body = wording.artist_new_lead(
@@ -23,4 +23,4 @@ def notify_artist_of_lead(turn, answers, headline):
         estimate=handover.estimate_text(lead, studio),
         headline=headline,
     )
-    handover.notify_artist(body, lead=lead)
+    handover.note_to_artist(body, lead=lead)

@@ -132,5 +132,5 @@ def follow_up_budget(turn, answers):
     turn.transition("flag_follow_up", reason=reason, actor="bot")
     turn.update_lead(last_holding_reply_at=None)
     turn.reply(body, purpose="follow_up")
-    completion.notify_artist_of_lead(turn, answers, reason)
+    completion.send_new_lead_note(turn, answers, reason)
     return True

@@ -1,15 +1,13 @@
-"""Handing a lead to the artist (NEEDS_ARTIST_REPLY), holding replies, and resuming.
+"""Handing a lead to the artist (NEEDS_ARTIST_REPLY): the packet, notes and holding replies.
 
-Whoever resumes — the artist in the admin or the API, or the client's CONTINUE — goes through
-`transitions.transition(lead, "resume")`; the hook below then re-asks the current question, so
-every path resumes the same way.
+What the client hears while the artist has the lead, and the way back, is flows/resume.py.
 """
 
 from django.utils import timezone
 
-from conversations import outbox, transitions, wording
+from conversations import outbox, wording
 from conversations.flows import script
-from conversations.models import Question, Status, StudioSettings
+from conversations.models import Question, StudioSettings
 from conversations.parsing import Intent, format_money
 
 # Intents that mean "a person should answer this", and the handover kind each one names.
@@ -31,7 +29,7 @@ def hand_over(turn, kind, detail=""):
     # A new episode: the client's first message while waiting gets a holding reply again.
     turn.update_lead(handover_reason=reason[:255], last_holding_reply_at=None)
     turn.reply(wording.handover(turn.lead, kind), purpose="handover")
-    notify_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
+    note_to_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
 
 
 def hand_over_after_failures(turn, count, kind, detail=""):
@@ -48,15 +46,6 @@ def hand_over_for_intent(turn):
 
 def wants_a_person(turn):
     return turn.intent in HANDOVER_INTENTS
-
-
-def on_message(turn):
-    """NEEDS_ARTIST_REPLY: CONTINUE resumes; anything else gets the holding reply, rarely."""
-    if turn.intent in (Intent.CONTINUE, Intent.RESTART):
-        # The resume hook re-asks the current question; nothing more to send here.
-        turn.transition("resume", reason="Client asked to continue", actor="client")
-        return
-    send_rate_limited(turn, wording.holding_reply(turn.lead), turn.studio.holding_reply_cooldown)
 
 
 def send_rate_limited(turn, body, cooldown, *, purpose="holding"):
@@ -94,37 +83,9 @@ def estimate_text(lead, studio):
     return wording.artist_estimate(lead.size_category, lead.xl_days, deposit)
 
 
-def notify_artist(body, *, lead=None):
+def note_to_artist(body, *, lead=None):
     """A note to the artist's phone; an artist who opted out of their own bot is not an error."""
     try:
-        return outbox.notify_artist(body, lead=lead)
+        return outbox.queue_artist_note(body, lead=lead)
     except outbox.OptedOut:
         return None
-
-
-def reask(lead):
-    """After a resume: ask the current question again (or the summary / the tour offer)."""
-    client = lead.client
-    if client.is_opted_out:
-        return None
-    if lead.status == Status.QUALIFYING:
-        questions = list(Question.objects.script())
-        if not questions:
-            return None  # no consultation configured: nothing to ask
-        prompt = script.current_prompt(lead, questions)
-        body = wording.resumed(lead, prompt)
-        return outbox.queue_message(client, body, lead=lead, purpose="question")
-    if lead.status == Status.TOUR_CONVERSION_OFFERED:
-        # Imported here: tour replies hand over through this module, and this resume hook is
-        # to move to flows/artist.py (issue 8, item 2); until then a top-level import is a circle.
-        from conversations.flows import tour
-
-        return tour.send_offer(lead)
-    # Later statuses are between the client and the artist, who just talked to them.
-    return None
-
-
-@transitions.after_transition
-def _reask_after_resume(lead, change):
-    if change.transition == "resume":
-        reask(lead)

@@ -65,6 +65,13 @@ def test_take_over_and_hand_back(artist, make_lead):
     assert lead.status == Status.QUALIFYING
 
 
+def test_hand_back_in_the_admin_reasks_the_current_question(artist, make_lead, seeded_script):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    artist.post(reverse("admin:conversations_lead_transition", args=[lead.pk, "resume"]))
+    [reasked] = Message.objects.outbound().filter(lead=lead)
+    assert seeded_script[0].prompt in reasked.body
+
+
 def test_a_reply_from_the_admin_is_queued_in_the_outbox(artist, make_lead):
     lead = make_lead(Status.NEEDS_ARTIST_REPLY)
     artist.post(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
-from conversations import outbox
+from conversations import outbox, tasks
 from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
 from conversations.management.commands.db_worker import Worker
@@ -157,7 +157,7 @@ def test_a_send_whose_row_is_locked_tries_again_shortly_and_says_why(
         "SELECT id FROM conversations_message WHERE id = %s FOR UPDATE", [message.pk]
     )
     try:
-        with caplog.at_level(logging.INFO, logger="conversations.outbox"):
+        with caplog.at_level(logging.INFO, logger="conversations.tasks"):
             run_the_real_worker()
     finally:
         receipt_in_progress.close()
@@ -228,7 +228,7 @@ def test_no_receipt_within_the_window_means_exactly_one_more_attempt(
 
     make_retry_due(message)
     run_worker()
-    outbox.tasks.send_message.enqueue(message.pk)  # a stray duplicate task
+    tasks.send_message.enqueue(message.pk)  # a stray duplicate task
     run_worker()
 
     message.refresh_from_db()
@@ -252,7 +252,7 @@ def test_a_message_that_may_have_gone_out_is_resent_at_most_once(
     assert (message.status, message.next_attempt_at) == (MessageStatus.UNKNOWN, None)
     assert "not sent again" in message.last_error
     assert not DBTaskResult.objects.filter(status="READY").exists()
-    assert outbox.requeue_due(now=timezone.now() + timedelta(days=1)) == []
+    assert tasks.requeue_due(now=timezone.now() + timedelta(days=1)) == []
 
 
 @pytest.mark.django_db
@@ -281,27 +281,27 @@ def test_a_refusal_by_the_provider_is_dead(graph, client_in_window):
 @pytest.mark.django_db
 def test_a_send_whose_worker_died_is_unknown_not_sent_again_at_once(graph, client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
-    outbox.claim(message.pk)  # the dead worker's attempt: no outcome was recorded
+    tasks.claim(message.pk)  # the dead worker's attempt: no outcome was recorded
     Message.objects.filter(pk=message.pk).update(claimed_until=timezone.now())  # its lease lapsed
     checked_at = timezone.now()
 
-    assert outbox.deliver(message.pk) == MessageStatus.UNKNOWN
+    assert tasks.deliver(message.pk) == MessageStatus.UNKNOWN
 
     message.refresh_from_db()
     assert message.status == MessageStatus.UNKNOWN
     assert "never recorded" in message.last_error
     assert message.attempts == 1
     assert len(graph.log) == 0
-    assert message.next_attempt_at >= checked_at + outbox.receipt_window()
+    assert message.next_attempt_at >= checked_at + tasks.receipt_window()
 
 
 @pytest.mark.django_db
 def test_a_second_task_for_a_row_in_flight_comes_back_when_the_claim_lapses(client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
-    held = outbox.claim(message.pk)
+    held = tasks.claim(message.pk)
     DBTaskResult.objects.all().delete()
 
-    assert outbox.deliver(message.pk) == "in_flight"
+    assert tasks.deliver(message.pk) == "in_flight"
 
     again = DBTaskResult.objects.get(status="READY")
     assert again.run_after > held.claimed_until
@@ -310,7 +310,7 @@ def test_a_second_task_for_a_row_in_flight_comes_back_when_the_claim_lapses(clie
 @pytest.mark.django_db
 def test_a_receipt_answers_a_send_whose_worker_died_before_recording_it(graph, client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
-    outbox.claim(message.pk)  # the worker sent it and died before recording the id
+    tasks.claim(message.pk)  # the worker sent it and died before recording the id
 
     record_status_update(receipt("wamid.orphan", "sent"))
 

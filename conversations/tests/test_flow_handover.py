@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conversations import transitions
-from conversations.flows import handover
+from conversations.flows import artist as artist_flow
 from conversations.models import Client, Lead, Message, Status, StudioSettings
 from conversations.tests.test_flow_support import Chat
 
@@ -97,7 +97,7 @@ def test_resume_at_the_summary_shows_the_summary_again(make_client, seeded_scrip
     chat.say("hi")
     chat.answer_until(None, seeded_script)
     chat.say("can I talk to a human")
-    lead = transitions.transition(chat.lead, "resume", reason="", actor="artist")
+    lead = artist_flow.act(chat.lead, "resume", reason="", actor="artist")
     reasked = Message.objects.outbound().filter(lead=lead).last()
     assert "Budget: £500" in reasked.body and "YES" in reasked.body
     chat.say("yes")
@@ -108,7 +108,7 @@ def test_resume_to_a_later_status_sends_nothing(make_lead, seeded_script):
     lead = make_lead(Status.AWAITING_DEPOSIT)
     lead = transitions.transition(lead, "hand_over", reason="", actor="test")
     before = Message.objects.count()
-    lead = transitions.transition(lead, "resume", reason="", actor="artist")
+    lead = artist_flow.act(lead, "resume", reason="", actor="artist")
     assert lead.status == Status.AWAITING_DEPOSIT
     assert Message.objects.count() == before
 
@@ -119,7 +119,7 @@ def test_resume_to_the_tour_offer_asks_again_with_buttons(make_client, seeded_sc
     chat.answer_until(None, seeded_script, {"travel_city": "Lisbon"})
     chat.say("yes")
     chat.say("I'd like to talk to the artist first")
-    transitions.transition(chat.lead, "resume", reason="", actor="artist")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
     offer = Message.objects.outbound().filter(lead=chat.lead).last()
     assert "Lisbon" in offer.body and offer.payload["buttons"]
     assert chat.lead.status == Status.TOUR_CONVERSION_OFFERED
@@ -149,9 +149,21 @@ def test_an_artist_who_opted_out_of_their_own_number_does_not_break_a_handover(
     assert chat.lead.status == Status.NEEDS_ARTIST_REPLY
 
 
-def test_the_resume_hook_is_registered_once_by_the_app():
-    hooks = transitions._after_transition_hooks
-    assert hooks.count(handover._reask_after_resume) == 1
+def test_a_resume_transition_alone_sends_nothing(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    before = Message.objects.outbound().count()
+    lead = transitions.transition(chat.lead, "resume", reason="", actor="artist")
+    assert lead.status == Status.QUALIFYING
+    assert Message.objects.outbound().count() == before
+
+
+def test_the_artists_resume_reasks_the_question_once(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    before = Message.objects.outbound().count()
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    [reasked] = Message.objects.outbound().order_by("pk")[before:]
+    assert seeded_script[3].prompt in reasked.body
+    assert reasked.payload["purpose"] == "question"
 
 
 def test_the_handover_packet_through_the_webhook(make_client, seeded_script, artist):

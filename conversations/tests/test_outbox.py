@@ -14,10 +14,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
-from conversations import outbox
+from conversations import outbox, tasks
 from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
 from conversations.models import Client, Message, MessageStatus
+from conversations.tasks import attempts
 from conversations.tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,7 @@ def test_a_sent_message_is_never_sent_again(graph, client_in_window):
     graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.A"))
     message = outbox.queue_message(client_in_window, "once")
     run_worker()
-    outbox.tasks.send_message.enqueue(message.pk)  # a stray duplicate task
+    tasks.send_message.enqueue(message.pk)  # a stray duplicate task
     run_worker()
     assert len(graph.log) == 1
 
@@ -171,28 +172,28 @@ def test_a_timeout_waits_for_a_receipt_before_any_retry(
 def test_the_last_failed_attempt_makes_the_message_dead(graph, client_in_window):
     graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(graph_error(2), status=503)
     message = outbox.queue_message(client_in_window, "hello")
-    Message.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    Message.objects.filter(pk=message.pk).update(attempts=tasks.MAX_ATTEMPTS - 1)
     run_worker()
     message.refresh_from_db()
-    assert (message.status, message.attempts) == (MessageStatus.DEAD, outbox.MAX_ATTEMPTS)
+    assert (message.status, message.attempts) == (MessageStatus.DEAD, tasks.MAX_ATTEMPTS)
 
 
 def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
-    assert outbox.claim(message.pk) is not None
-    assert outbox.claim(message.pk) is None
-    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
-    assert outbox.claim(message.pk, now=later) is not None
+    assert tasks.claim(message.pk) is not None
+    assert tasks.claim(message.pk) is None
+    later = timezone.now() + tasks.claim_lease() + timedelta(seconds=1)
+    assert tasks.claim(message.pk, now=later) is not None
 
 
 def test_a_worker_killed_mid_send_leaves_the_row_for_the_sweep(graph, client_in_window):
     graph.expect_request(MESSAGES_PATH, method="POST").respond_with_json(accepted("wamid.B"))
     message = outbox.queue_message(client_in_window, "hello")
-    outbox.claim(message.pk)  # the dead worker's claim; it never recorded an outcome
+    tasks.claim(message.pk)  # the dead worker's claim; it never recorded an outcome
     DBTaskResult.objects.all().delete()
 
-    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
-    assert outbox.requeue_due(now=later) == [message.pk]
+    later = timezone.now() + tasks.claim_lease() + timedelta(seconds=1)
+    assert tasks.requeue_due(now=later) == [message.pk]
     Message.objects.filter(pk=message.pk).update(claimed_until=timezone.now())
     run_worker()
 
@@ -292,7 +293,7 @@ def test_sms_goes_through_twilio(httpserver, settings, make_client):
 def test_flush_outbox_reenqueues_due_messages(client_in_window):
     message = outbox.queue_message(client_in_window, "hello")
     DBTaskResult.objects.all().delete()  # the task was lost with its worker
-    long_ago = timezone.now() - outbox.claim_lease() - timedelta(seconds=1)
+    long_ago = timezone.now() - tasks.claim_lease() - timedelta(seconds=1)
     Message.objects.filter(pk=message.pk).update(updated_at=long_ago)
     call_command("flush_outbox", stdout=io.StringIO())
     assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
@@ -320,7 +321,7 @@ def test_a_long_text_that_fails_half_way_resumes_where_it_stopped(graph, client_
     run_worker()
     Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     DBTaskResult.objects.all().delete()
-    outbox.deliver(message.pk)
+    tasks.deliver(message.pk)
 
     bodies = [json.loads(request.data)["text"]["body"] for request, _ in graph.log]
     assert bodies == [first, second, second]
@@ -345,7 +346,7 @@ def test_a_receipt_that_beat_the_send_record_is_applied_when_it_lands(graph, cli
 def test_artist_notes_carry_the_approved_template_when_one_is_set(settings):
     settings.ARTIST_PHONE = "+447700900000"
     settings.ARTIST_NOTIFICATION_TEMPLATE = "artist_note"
-    note = outbox.notify_artist("Lead #4 needs you")
+    note = outbox.queue_artist_note("Lead #4 needs you")
     template = note.payload["template"]
     assert template["name"] == "artist_note"
     assert template["components"][0]["parameters"][0]["text"] == "Lead #4 needs you"
@@ -380,12 +381,12 @@ def test_a_worker_whose_claim_lapsed_does_not_overwrite_the_next_workers_outcome
 ):
     settings.OUTBOUND_DRY_RUN = True
     message = outbox.queue_message(client_in_window, "hello")
-    slow = outbox.claim(message.pk)
-    later = timezone.now() + outbox.claim_lease() + timedelta(seconds=1)
-    fast = outbox.claim(message.pk, now=later)
+    slow = tasks.claim(message.pk)
+    later = timezone.now() + tasks.claim_lease() + timedelta(seconds=1)
+    fast = tasks.claim(message.pk, now=later)
 
-    outbox._record(fast, status=MessageStatus.SENT, external_id="wamid.fast")
-    assert outbox._record(slow, status=MessageStatus.SENT, external_id="wamid.slow") == 0
+    attempts.record(fast, status=MessageStatus.SENT, external_id="wamid.fast")
+    assert attempts.record(slow, status=MessageStatus.SENT, external_id="wamid.slow") == 0
 
     message.refresh_from_db()
     assert message.external_id == "wamid.fast"

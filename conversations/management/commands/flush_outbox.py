@@ -6,12 +6,12 @@ catches rows whose task was lost some other way.
 
 from django.core.management.base import BaseCommand
 
-from conversations import outbox
+from conversations import tasks
 
 
 class Command(BaseCommand):
     help = "Enqueue a send for every due outbound message whose claim has lapsed."
 
     def handle(self, *args, **options):
-        ids = outbox.requeue_due()
+        ids = tasks.requeue_due()
         self.stdout.write(f"Re-enqueued {len(ids)} outbound message(s).")
