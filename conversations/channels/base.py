@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 import requests
 from urllib3.exceptions import ProtocolError
@@ -13,25 +16,52 @@ from urllib3.exceptions import ProtocolError
 CHANNEL_WHATSAPP = "whatsapp"
 CHANNEL_SMS = "sms"
 
-MESSAGE_KINDS = frozenset(
+
+class MessageKind(StrEnum):
+    """What an inbound message is, as the channels parse it and the flows read it."""
+
+    TEXT = "text"
+    INTERACTIVE = "interactive"  # a reply button or list row we sent, or a WhatsApp Flow
+    BUTTON = "button"  # a quick-reply button on a template
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    REACTION = "reaction"
+    CONTACTS = "contacts"
+    ORDER = "order"
+    UNSUPPORTED = "unsupported"  # a type the provider itself cannot pass on
+    SYSTEM = "system"  # a provider notice, e.g. the user changed their number
+    UNKNOWN = "unknown"  # an edit, a deletion or a type we do not know
+
+
+# Kinds that arrive with an attachment (a Media): every one WhatsApp sends as media.
+ATTACHMENT_KINDS = frozenset(
     {
-        "text",
-        "interactive",
-        "button",
-        "image",
-        "video",
-        "audio",
-        "document",
-        "sticker",
-        "location",
-        "reaction",
-        "contacts",
-        "order",
-        "unsupported",
-        "system",
-        "unknown",
+        MessageKind.IMAGE,
+        MessageKind.VIDEO,
+        MessageKind.AUDIO,
+        MessageKind.DOCUMENT,
+        MessageKind.STICKER,
     }
 )
+
+# A phone number once the separators people type are gone: "+44 7700 900123" is one.
+_PHONE_NUMBER = re.compile(r"\+?[0-9]+")
+_PHONE_SEPARATORS = str.maketrans("", "", " \t-().")
+
+
+def normalise_address(address: str) -> str:
+    """A phone number as E.164 digits without the '+'; anything else (a WhatsApp business-scoped
+    id, Twilio's "whatsapp:+44…") exactly as given. Every address is compared in this form."""
+    compact = address.strip().translate(_PHONE_SEPARATORS)
+    if _PHONE_NUMBER.fullmatch(compact):
+        return compact.removeprefix("+")
+    return address
+
+
 STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 
 
@@ -39,7 +69,7 @@ STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 class Media:
     """One attachment: the provider's media id (or Twilio media SID) plus what it says about it."""
 
-    kind: str
+    kind: MessageKind
     media_id: str
     mime_type: str
     url: str = ""
@@ -53,18 +83,18 @@ class InboundMessage:
 
     channel: str
     external_id: str
-    address: str
+    address: str  # through normalise_address(), so one person has one address
     timestamp: datetime
-    kind: str
+    kind: MessageKind
     body: str
     reply_id: str = ""
     media: tuple[Media, ...] = ()
     # dicts are unhashable, so they take part in equality but not in hash()
-    location: dict | None = field(default=None, hash=False)
+    location: dict[str, Any] | None = field(default=None, hash=False)
     profile_name: str = ""
     business_user_id: str = ""
     context_id: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Why this message cannot be handled (a field of the wrong type, say): it is stored as
     # `failed` with this reason instead of running a flow; its neighbours go on normally.
     problem: str = ""
@@ -79,7 +109,7 @@ class StatusUpdate:
     status: str
     timestamp: datetime
     recipient: str
-    errors: tuple[dict, ...] = field(default=(), hash=False)
+    errors: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +118,7 @@ class WebhookBatch:
 
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
-    other: list[dict] = field(default_factory=list)
+    other: list[dict[str, Any]] = field(default_factory=list)
     # how many message and receipt entries the body carried, well-formed or not
     size: int = 0
 

@@ -16,12 +16,14 @@ from .base import (
     CHANNEL_SMS,
     InboundMessage,
     Media,
+    MessageKind,
     PayloadError,
     PermanentSendError,
     SendError,
     SignatureInvalid,
     SignatureMissing,
     TransientSendError,
+    normalise_address,
     transport_errors,
 )
 from .sanitise import clean_text
@@ -80,15 +82,15 @@ def parse_form(params: Mapping[str, Any], received_at: datetime | None = None) -
         )
 
     body = _get(params, "Body")
-    kind = media[0].kind if media else "text"
+    kind = media[0].kind if media else MessageKind.TEXT
     reply_id = ""
     location = None
     # WhatsApp-via-Twilio adds quick-reply and location fields to the same form
     if _get(params, "ButtonPayload"):
-        kind, reply_id = "button", _get(params, "ButtonPayload")
+        kind, reply_id = MessageKind.BUTTON, _get(params, "ButtonPayload")
         body = _get(params, "ButtonText") or body
     elif _get(params, "Latitude") and _get(params, "Longitude"):
-        kind = "location"
+        kind = MessageKind.LOCATION
         location = {
             "latitude": _get(params, "Latitude"),
             "longitude": _get(params, "Longitude"),
@@ -102,7 +104,7 @@ def parse_form(params: Mapping[str, Any], received_at: datetime | None = None) -
     return InboundMessage(
         channel=CHANNEL_SMS,
         external_id=sid,
-        address=sender,
+        address=normalise_address(sender),
         timestamp=_utc(received_at),
         kind=kind,
         body=body,
@@ -128,9 +130,16 @@ def _get(params: Mapping[str, Any], key: str) -> str:
     return "" if value is None else clean_text(str(value))
 
 
-def _media_kind(mime: str) -> str:
+def _media_kind(mime: str) -> MessageKind:
     major = mime.split("/", 1)[0].lower()
-    return major if major in ("image", "video", "audio") else "document"
+    if major in (MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.AUDIO):
+        return MessageKind(major)
+    return MessageKind.DOCUMENT
+
+
+def _e164(address: str) -> str:
+    """The number as Twilio takes it: our digits with their '+' back; "whatsapp:+…" as is."""
+    return f"+{address}" if address.isascii() and address.isdigit() else address
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -148,7 +157,7 @@ class _RebasedHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout)
         self.api_base = api_base.rstrip("/")
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         parts = urlsplit(url)
         rebased = self.api_base + parts.path + (f"?{parts.query}" if parts.query else "")
         return super().request(method, rebased, *args, **kwargs)
@@ -176,17 +185,19 @@ class TwilioClient:
         self._client = Client(account_sid, auth_token, http_client=http_client)
 
     def send_sms(self, to: str, body: str) -> str:
-        """Send one SMS and return its Message SID."""
+        """Send one SMS to `to` (a normalised address or E.164) and return its Message SID."""
         try:
             with transport_errors():
-                message = self._client.messages.create(to=to, from_=self.from_number, body=body)
+                message = self._client.messages.create(
+                    to=_e164(to), from_=self.from_number, body=body
+                )
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _error_for(exc) from exc
         except ValueError as exc:  # a 2xx whose body is not JSON
             raise PermanentSendError("bad_response", str(exc)) from exc
         if not message.sid:
             raise PermanentSendError("bad_response", "Twilio returned no Message SID")
-        return message.sid
+        return str(message.sid)
 
 
 def _error_for(exc: TwilioRestException | TwilioServiceException) -> SendError:

@@ -11,10 +11,12 @@ from typing import Any
 import requests
 
 from .base import (
+    ATTACHMENT_KINDS,
     CHANNEL_WHATSAPP,
     STATUSES,
     InboundMessage,
     Media,
+    MessageKind,
     OutsideWindowError,
     PayloadError,
     PermanentSendError,
@@ -24,6 +26,7 @@ from .base import (
     StatusUpdate,
     TransientSendError,
     WebhookBatch,
+    normalise_address,
     transport_errors,
 )
 from .sanitise import plausible_time
@@ -52,7 +55,6 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
-MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 _UNIX_SECONDS = re.compile(r"-?\d{1,20}", re.ASCII)
 # Business-scoped user ids look like "US.13491208655302741918" or "US.ENT.118…"
@@ -137,12 +139,12 @@ class _Parsed:
         self.received_at = received_at
         self.messages: list[tuple[datetime, int, InboundMessage]] = []
         self.statuses: list[tuple[datetime, int, StatusUpdate]] = []
-        self.other: list[dict] = []
+        self.other: list[dict[str, Any]] = []
         self.size = 0
 
 
-def _parse_value(change: dict, entry_id: object, where: str, parsed: _Parsed) -> None:
-    value: dict = change["value"]
+def _parse_value(change: dict[str, Any], entry_id: object, where: str, parsed: _Parsed) -> None:
+    value: dict[str, Any] = change["value"]
     field = change.get("field", "")
     field = field if isinstance(field, str) else ""
     by_wa_id, by_user_id, contacts_ok = _contacts(value.get("contacts"))
@@ -183,15 +185,17 @@ def _parse_value(change: dict, entry_id: object, where: str, parsed: _Parsed) ->
         parsed.other.append({"field": field, "entry_id": entry_id, "value": rest})
 
 
-def _invalid(kind: str, reason: str, entry_id: object, item: dict) -> dict:
+def _invalid(kind: str, reason: str, entry_id: object, item: dict[str, Any]) -> dict[str, Any]:
     """An `other` event for an item that cannot be identified, so it is kept, not lost."""
     return {"field": kind, "entry_id": entry_id, "reason": reason, "value": item}
 
 
-def _contacts(contacts: object) -> tuple[dict[str, dict], dict[str, dict], bool]:
+def _contacts(
+    contacts: object,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], bool]:
     """Contacts by wa_id and by user_id, and whether every one of them was well-formed."""
-    by_wa_id: dict[str, dict] = {}
-    by_user_id: dict[str, dict] = {}
+    by_wa_id: dict[str, dict[str, Any]] = {}
+    by_user_id: dict[str, dict[str, Any]] = {}
     if contacts is None:
         return by_wa_id, by_user_id, True
     if not isinstance(contacts, list):
@@ -213,7 +217,11 @@ def _contacts(contacts: object) -> tuple[dict[str, dict], dict[str, dict], bool]
 
 
 def _parse_message(
-    msg: object, where: str, by_wa_id: dict, by_user_id: dict, received_at: datetime
+    msg: object,
+    where: str,
+    by_wa_id: dict[str, Any],
+    by_user_id: dict[str, Any],
+    received_at: datetime,
 ) -> InboundMessage | str:
     """The message, or why it cannot be identified (no usable id or sender)."""
     if not isinstance(msg, dict):
@@ -227,7 +235,7 @@ def _parse_message(
     if not external_id:
         return f"{where}.id is missing"
     # users with a username may withhold their phone number; then the BSUID is the address
-    address = sender or user_id
+    address = normalise_address(sender or user_id)
     if not address:
         return f"{where}.from is missing"
 
@@ -236,7 +244,7 @@ def _parse_message(
         "external_id": external_id,
         "address": address,
         "timestamp": received_at,
-        "kind": "unknown",
+        "kind": MessageKind.UNKNOWN,
         "body": "",
         "business_user_id": user_id,
         "raw": msg,
@@ -253,11 +261,14 @@ def _parse_message(
     return InboundMessage(**fields)
 
 
-def _content(msg: dict, where: str) -> dict[str, Any]:
+def _content(msg: dict[str, Any], where: str) -> dict[str, Any]:
     """Kind, transcript body, reply id, media and location for one message."""
     mtype = _text(msg, "type", where)
     if mtype == "text":
-        return {"kind": "text", "body": _text(_obj(msg, "text", where), "body", f"{where}.text")}
+        return {
+            "kind": MessageKind.TEXT,
+            "body": _text(_obj(msg, "text", where), "body", f"{where}.text"),
+        }
     if mtype == "interactive":
         interactive = _obj(msg, "interactive", where)
         here = f"{where}.interactive"
@@ -265,74 +276,77 @@ def _content(msg: dict, where: str) -> dict[str, Any]:
         if itype in ("button_reply", "list_reply"):
             reply = _obj(interactive, itype, here)
             return {
-                "kind": "interactive",
+                "kind": MessageKind.INTERACTIVE,
                 "body": _text(reply, "title", f"{here}.{itype}"),
                 "reply_id": _text(reply, "id", f"{here}.{itype}"),
             }
         if itype == "nfm_reply":  # a WhatsApp Flow was submitted
             body = _text(_obj(interactive, itype, here), "body", f"{here}.{itype}")
-            return {"kind": "interactive", "body": body}
+            return {"kind": MessageKind.INTERACTIVE, "body": body}
         # Meta sends interactive without content when it cannot decode the reply
-        return {"kind": "unknown", "body": ""}
+        return {"kind": MessageKind.UNKNOWN, "body": ""}
     if mtype == "button":  # quick-reply button on a template
         button = _obj(msg, "button", where)
         return {
-            "kind": "button",
+            "kind": MessageKind.BUTTON,
             "body": _text(button, "text", f"{where}.button"),
             "reply_id": _text(button, "payload", f"{where}.button"),
         }
-    if mtype in MEDIA_KINDS:
+    if mtype in ATTACHMENT_KINDS:
         obj = _obj(msg, mtype, where)
         here = f"{where}.{mtype}"
         media = Media(
-            kind=mtype,
+            kind=MessageKind(mtype),
             media_id=_text(obj, "id", here),
             mime_type=_text(obj, "mime_type", here),
             url=_text(obj, "url", here),
             caption=_text(obj, "caption", here),
             filename=_text(obj, "filename", here),
         )
-        return {"kind": mtype, "body": media.caption, "media": (media,)}
+        return {"kind": media.kind, "body": media.caption, "media": (media,)}
     if mtype == "location":
         location = _obj(msg, "location", where)
         text = _location_text(location, f"{where}.location")
-        return {"kind": "location", "body": text, "location": dict(location)}
+        return {"kind": MessageKind.LOCATION, "body": text, "location": dict(location)}
     if mtype == "reaction":
         reaction = _obj(msg, "reaction", where)
         # an empty or absent emoji means the reaction was removed
         return {
-            "kind": "reaction",
+            "kind": MessageKind.REACTION,
             "body": _text(reaction, "emoji", f"{where}.reaction"),
             "context_id": _text(reaction, "message_id", f"{where}.reaction"),
         }
     if mtype == "contacts":
         cards = _list(msg, "contacts", where)
         texts = (_contact_text(card, f"{where}.contacts[{i}]") for i, card in enumerate(cards))
-        return {"kind": "contacts", "body": "; ".join(filter(None, texts))}
+        return {"kind": MessageKind.CONTACTS, "body": "; ".join(filter(None, texts))}
     if mtype == "order":
-        return {"kind": "order", "body": _text(_obj(msg, "order", where), "text", f"{where}.order")}
+        return {
+            "kind": MessageKind.ORDER,
+            "body": _text(_obj(msg, "order", where), "text", f"{where}.order"),
+        }
     if mtype == "unsupported":
-        return {"kind": "unsupported", "body": ""}
+        return {"kind": MessageKind.UNSUPPORTED, "body": ""}
     if mtype == "system":
         return {
-            "kind": "system",
+            "kind": MessageKind.SYSTEM,
             "body": _text(_obj(msg, "system", where), "body", f"{where}.system"),
         }
     if mtype in ("edit", "revoke"):
         # not part of the transcript yet, but point at the message they change
         original = _text(_obj(msg, mtype, where), "original_message_id", f"{where}.{mtype}")
-        return {"kind": "unknown", "body": "", "context_id": original}
-    return {"kind": "unknown", "body": ""}
+        return {"kind": MessageKind.UNKNOWN, "body": "", "context_id": original}
+    return {"kind": MessageKind.UNKNOWN, "body": ""}
 
 
-def _location_text(location: dict, where: str) -> str:
+def _location_text(location: dict[str, Any], where: str) -> str:
     label = ", ".join(filter(None, (_text(location, k, where) for k in ("name", "address"))))
     lat, lon = (_coordinate(location, key, where) for key in ("latitude", "longitude"))
     coords = f"({lat}, {lon})" if lat is not None and lon is not None else ""
     return " ".join(filter(None, (label, coords)))
 
 
-def _coordinate(location: dict, key: str, where: str) -> float | int | str | None:
+def _coordinate(location: dict[str, Any], key: str, where: str) -> float | int | str | None:
     value = location.get(key)
     if value is None or (isinstance(value, int | float | str) and not isinstance(value, bool)):
         return value
@@ -374,7 +388,9 @@ def _parse_status(st: object, where: str, received_at: datetime) -> StatusUpdate
         external_id=external_id,
         status=status,
         timestamp=plausible_time(_timestamp(st.get("timestamp"), where), received_at),
-        recipient=_text(st, "recipient_id", where) or _text(st, "recipient_user_id", where),
+        recipient=normalise_address(
+            _text(st, "recipient_id", where) or _text(st, "recipient_user_id", where)
+        ),
         errors=tuple(errors),
     )
 
@@ -395,7 +411,7 @@ def _timestamp(value: object, where: str) -> datetime | None:
         return None
 
 
-def _list(value: dict, key: str, where: str) -> list:
+def _list(value: dict[str, Any], key: str, where: str) -> list[Any]:
     items = value.get(key)
     if items is None:
         return []
@@ -404,7 +420,7 @@ def _list(value: dict, key: str, where: str) -> list:
     return items
 
 
-def _obj(parent: object, key: str, where: str) -> dict:
+def _obj(parent: object, key: str, where: str) -> dict[str, Any]:
     """`parent[key]` as an object ({} when absent); anything else is a PayloadError."""
     if not isinstance(parent, dict):
         raise PayloadError(f"{where} must be an object")
@@ -524,7 +540,7 @@ class WhatsAppClient:
         to: str,
         name: str,
         language: str = "en_GB",
-        components: list[dict] | None = None,
+        components: list[dict[str, Any]] | None = None,
     ) -> str:
         """Send an approved template (the only kind allowed outside the 24-hour window)."""
         template: dict[str, Any] = {"name": name, "language": {"code": language}}
@@ -532,7 +548,7 @@ class WhatsAppClient:
             template["components"] = components
         return self._post({**_envelope(to), "type": "template", "template": template})
 
-    def _post(self, payload: dict) -> str:
+    def _post(self, payload: dict[str, Any]) -> str:
         with transport_errors():
             resp = self._session.post(
                 self.url, json=payload, headers=self._headers, timeout=self.timeout
@@ -557,7 +573,7 @@ class WhatsAppClient:
         raise _error_for(resp.status_code, data, resp.text)
 
 
-def _envelope(to: str) -> dict:
+def _envelope(to: str) -> dict[str, Any]:
     # BSUIDs (users who hide their number behind a username) go in "recipient", not "to"
     key = "recipient" if _BSUID.fullmatch(to) else "to"
     return {"messaging_product": "whatsapp", "recipient_type": "individual", key: to}

@@ -1,22 +1,27 @@
 """The entry point of the consultation: what one inbound message means for the lead's status.
 
-`record_inbound` (flows/inbound.py) calls `handle_message` inside the message's transaction with
-the lead locked. Every status answers the client somehow (rate-limited where nothing is asked),
-except an opted-out client, who hears nothing but the STOP confirmation until START.
+`record_inbound` (flows/inbound.py) detects the message's intent once and calls
+`handle_message` inside the message's transaction with the lead locked; the intent is routed
+here and nowhere else. Every status answers the client somehow (rate-limited where nothing is
+asked), except an opted-out client, who hears nothing but the STOP confirmation until START.
 """
 
 from conversations import wording
-from conversations.flows import handover, optout, qualifying, tour, waiting
+from conversations.flows import handover, optout, qualifying, resume, tour, waiting
 from conversations.flows.turn import SILENT_KINDS, Turn
-from conversations.models import Message, Status
+from conversations.models import HANDOVER_SOURCES, Message, Status
 from conversations.parsing import Intent
 
 
-def handle_message(lead, message, inbound):
-    """Run the flow for one stored inbound message against the locked lead."""
+def handle_message(lead, message, inbound, *, intent, **turn_state):
+    """Run the flow for one stored inbound message against the locked lead.
+
+    `intent` is what the message asks for beyond an answer (parsing.detect_intent), or None;
+    `turn_state` is the rest of the Turn's fields (the cached script's version, say).
+    """
     if lead.client_id == message.client_id and Message.client.is_cached(message):
         lead.client = message.client  # the same row; saves a query
-    turn = Turn(lead, message, inbound)
+    turn = Turn(lead, message, inbound, intent, **turn_state)
 
     # STOP wins over everything, in every status.
     if turn.intent == Intent.OPT_OUT:
@@ -29,17 +34,40 @@ def handle_message(lead, message, inbound):
     if turn.kind in SILENT_KINDS:
         return  # a reaction or a provider notice answers nothing
 
-    if lead.status in (Status.ABANDONED, Status.STALE):
-        turn.transition("restart", reason="Client wrote again", actor="client")
-        qualifying.start(turn, wording.welcome_back)
-    elif lead.status == Status.NEW:
-        name = turn.client.display_name or inbound.profile_name
-        qualifying.start(turn, lambda lead, question: wording.greeting(lead, name, question))
-    elif lead.status == Status.QUALIFYING:
+    opening = start(turn)
+    # Asking for a person hands over from every status that can be handed over (a new lead
+    # once its consultation has started); the artist then answers whatever was asked.
+    if handover.wants_a_person(turn) and turn.lead.status in HANDOVER_SOURCES:
+        handover.hand_over_for_intent(turn)
+    elif opening is not None:
+        qualifying.ask_first(turn, opening)
+    elif turn.lead.status == Status.QUALIFYING:
         qualifying.on_message(turn)
-    elif lead.status == Status.TOUR_CONVERSION_OFFERED:
+    elif turn.lead.status == Status.TOUR_CONVERSION_OFFERED:
         tour.on_tour_reply(turn)
-    elif lead.status == Status.NEEDS_ARTIST_REPLY:
-        handover.on_message(turn)
+    elif turn.lead.status == Status.NEEDS_ARTIST_REPLY:
+        resume.on_message(turn)
     else:
         waiting.on_message(turn)
+
+
+def start(turn):
+    """Start the consultation of a new lead, or of a dormant one written to again.
+
+    Returns how its first question opens (`opening(lead, question)`), or None when the lead's
+    consultation is already under way.
+    """
+    if turn.lead.status in (Status.ABANDONED, Status.STALE):
+        turn.transition("restart", reason="Client wrote again", actor="client")
+        opening = wording.welcome_back
+    elif turn.lead.status == Status.NEW:
+        opening = greeting(turn.client.display_name or turn.inbound.profile_name)
+    else:
+        return None
+    qualifying.start(turn)
+    return opening
+
+
+def greeting(name):
+    """The opening for a new lead: hello, by the client's name when we know it."""
+    return lambda lead, question: wording.greeting(lead, name, question)

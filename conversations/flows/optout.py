@@ -25,7 +25,8 @@ def restart(turn):
     if turn.lead.status == Status.OPTOUT:
         turn.transition("restart", reason="Client sent START", actor="client")
     if turn.lead.status == Status.NEW:
-        qualifying.start(turn, wording.resubscribed)
+        qualifying.start(turn)
+        qualifying.ask_first(turn, wording.resubscribed)
     else:
         turn.reply(wording.resubscribed_plain(turn.lead), purpose="resubscribed")
 

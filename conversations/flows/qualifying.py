@@ -2,12 +2,13 @@
 advanced, or repaired; after the last question the confirmation step (flows/confirmation.py).
 """
 
-from conversations import transitions, wording
+from conversations import wording
 from conversations.flows import confirmation, handover, script
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
 from conversations.models import Question
 from conversations.parsing import Intent, ParsedAnswer, ParseError
 from conversations.parsing.signals import kinds_answered_in
+from conversations.parsing.text import fold
 
 K = Question.Kind
 # What skips a question the artist marked optional (Question.required off).
@@ -17,15 +18,14 @@ SKIP_WORDS = frozenset({"skip", "pass", "next", "n/a", "rather not say", "prefer
 # -- starting --------------------------------------------------------------------------------
 
 
-def start(turn, opening):
-    """NEW: open the consultation and ask the current question (the first, for a new lead).
-
-    `opening(lead, question)` words the message: a greeting, a welcome back, a resubscription.
-    """
+def start(turn):
+    """NEW → QUALIFYING: the client wrote in (dispatch hands over if they ask for a person)."""
     turn.transition("start_qualifying", reason="Client wrote in", actor="bot")
-    if handover.wants_a_person(turn):
-        handover.hand_over_for_intent(turn)
-        return
+
+
+def ask_first(turn, opening):
+    """Ask the current question (the first, for a new lead), worded by `opening(lead, question)`:
+    a greeting, a welcome back, a resubscription."""
     turn.reply(opening(turn.lead, script.prompt(turn)), purpose="question")
 
 
@@ -34,9 +34,7 @@ def start(turn, opening):
 
 def on_message(turn):
     """QUALIFYING: an answer to the current question, or to the summary after the last one."""
-    if handover.wants_a_person(turn):
-        handover.hand_over_for_intent(turn)
-    elif turn.intent in (Intent.CONTINUE, Intent.RESTART):
+    if turn.intent in (Intent.CONTINUE, Intent.RESTART):
         body = wording.repeat_question(turn.lead, script.prompt(turn))
         turn.reply(body, purpose="question")
     elif turn.lead.current_step >= len(turn.script):
@@ -53,7 +51,7 @@ def on_answer(turn, question):
         body = wording.cannot_read(turn.lead, turn.kind, script.prompt(turn))
         turn.reply(body, purpose="question")
         return
-    if not question.required and turn.text.casefold().strip(" .!") in SKIP_WORDS:
+    if not question.required and fold(turn.text) in SKIP_WORDS:
         accept(turn, question, turn.text, ParsedAnswer(value=None, display=turn.text))
         return
     others = other_answers_in(turn, question)
@@ -99,11 +97,11 @@ def on_media(turn, question):
 
 def accept(turn, question, text, parsed):
     """Store a valid answer and ask the next question, unless the step moved under us."""
-    advanced = transitions.advance_step(turn.lead.pk, turn.lead.current_step)
+    # One UPDATE moves the step and writes the answer's facts (and the turn's pending columns).
+    advanced = turn.advance_step(**script.answer_columns(turn, question, parsed.value))
     if not advanced:
         return  # someone else answered this step and asked the next question
-    turn.lead.current_step = advanced.current_step
-    script.record(turn, question, text, parsed)
+    script.store_answer(turn, question, text, parsed)
     if turn.lead.current_step < len(turn.script):
         question_text = script.question_text(turn.script[turn.lead.current_step])
         body = wording.next_question(turn.lead, question_text, turn.lead.current_step)

@@ -81,9 +81,6 @@ def send_offer(lead, place=None, studio=None, stops=None):
 
 def on_tour_reply(turn):
     """Yes to the tour offer completes the qualification; no puts the client on the waitlist."""
-    if handover.wants_a_person(turn):
-        handover.hand_over_for_intent(turn)
-        return
     decision = {wording.TOUR_YES: True, wording.TOUR_NO: False}.get(turn.inbound.reply_id)
     if decision is None:
         try:

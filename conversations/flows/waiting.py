@@ -6,7 +6,7 @@ doesn't get ten; every message is still stored in the transcript for the artist.
 
 from conversations import wording
 from conversations.flows import handover, script
-from conversations.models import HANDOVER_SOURCES, Message, Question, Status
+from conversations.models import Message, Question, Status
 from conversations.parsing import ParseError, format_money
 from conversations.parsing.signals import looks_like_budget
 
@@ -19,9 +19,6 @@ RESEND_PURPOSES = {
 
 def on_message(turn):
     status = turn.lead.status
-    if handover.wants_a_person(turn) and status in HANDOVER_SOURCES:
-        handover.hand_over_for_intent(turn)
-        return
     if status == Status.NEEDS_FOLLOW_UP and new_budget(turn):
         return
     body = earlier_link(turn) or wording.acknowledgement(
@@ -64,5 +61,5 @@ def new_budget(turn):
         return False
     script.record(turn, question, turn.text, parsed)
     turn.reply(wording.budget_noted(turn.lead, parsed.display), purpose="acknowledgement")
-    handover.notify_artist(wording.artist_budget_update(turn.lead, parsed.display), lead=turn.lead)
+    handover.note_to_artist(wording.artist_budget_update(turn.lead, parsed.display), lead=turn.lead)
     return True

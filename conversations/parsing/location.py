@@ -235,7 +235,7 @@ def _lookup_city(text: str, country_code: str | None = None) -> _City | None:
     for index in _cities():
         cities = index.get(key, ())
         if country_code:
-            cities = [c for c in cities if c.country_code == country_code]
+            cities = tuple(c for c in cities if c.country_code == country_code)
         if cities:
             return cities[0]
     return None
@@ -309,8 +309,8 @@ def _country_or_city(text: str, *, fuzzy: bool) -> Location | None:
     code = _lookup_country(text)
     if code:
         city = _lookup_city(text, code)
-        namesake = city and place_key(city.name) == place_key(text)
-        return _location(city.name if namesake else "", code)
+        namesake = city.name if city and place_key(city.name) == place_key(text) else ""
+        return _location(namesake, code)
     if city := _lookup_city(text):
         return _location(city.name, city.country_code)
     if state := _us_state(text):

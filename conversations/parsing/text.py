@@ -45,6 +45,7 @@ def place_key(text: str) -> str:
 def words_to_digits(text: str) -> str:
     """ "five hundred" → "500"; the converter rejects some odd input, which then stays as is."""
     try:
-        return alpha2digit(text, "en")
+        digits: str = alpha2digit(text, "en")
     except (ValueError, IndexError):
         return text
+    return digits

@@ -117,7 +117,7 @@ def test_parse_sms():
     msg = parse_form(sms_form(), received_at=RECEIVED)
     assert msg.channel == "sms"
     assert msg.external_id == "SM1f0e8ae6ade43cb3c0ce4525424e404f"
-    assert msg.address == "+447700900123"
+    assert msg.address == "447700900123"  # normalised: E.164 digits without the '+'
     assert msg.timestamp == RECEIVED
     assert (msg.kind, msg.body) == ("text", "Hi, is a half sleeve possible in May? Привет 👋")
     assert (msg.media, msg.reply_id, msg.profile_name, msg.location) == ((), "", "", None)
@@ -178,7 +178,7 @@ def test_parse_accepts_lists_and_converts_received_at_to_utc():
     plus_two = timezone(timedelta(hours=2))
     msg = parse_form(form, received_at=datetime(2025, 3, 1, 14, 30, tzinfo=plus_two))
     assert msg.timestamp == RECEIVED and msg.timestamp.tzinfo is UTC
-    assert msg.address == "+447700900123"
+    assert msg.address == "447700900123"
 
 
 def test_parse_without_received_at_uses_now():
@@ -225,7 +225,7 @@ def test_nul_characters_are_dropped_from_every_form_value_and_key():
     )
     form["Od\x00d"] = "v\x00"
     msg = parse_form(form, received_at=RECEIVED)
-    assert (msg.external_id, msg.address, msg.body) == ("SMabc", "+4477009", "a rose")
+    assert (msg.external_id, msg.address, msg.body) == ("SMabc", "4477009", "a rose")
     assert (msg.media[0].url, msg.media[0].mime_type) == (
         "https://api.twilio.com/x/Media/ME1",
         "image/jpeg",
@@ -298,6 +298,16 @@ def test_send_sms_returns_the_sid(httpserver, client):
     }
     assert request.authorization.username == ACCOUNT_SID
     assert request.authorization.password == AUTH_TOKEN
+
+
+def test_send_sms_to_a_normalised_address_puts_the_plus_back(httpserver, client):
+    sid = "SM" + "c" * 32
+    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+        twilio_message(sid, "+447700900123", "hello"), status=201
+    )
+    assert client.send_sms("447700900123", "hello") == sid
+    ((request, _),) = httpserver.log
+    assert request.form["To"] == "+447700900123"
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,15 @@ import pytest
 from werkzeug import Response
 
 from conversations.channels.base import (
-    MESSAGE_KINDS,
     InboundMessage,
+    MessageKind,
     OutsideWindowError,
     PayloadError,
     PermanentSendError,
     SignatureInvalid,
     SignatureMissing,
     TransientSendError,
+    normalise_address,
 )
 from conversations.channels.whatsapp import (
     MAX_TEXT,
@@ -162,7 +163,7 @@ def test_every_fixture_variant_parses(file, variant):
     assert batch.messages or batch.statuses or batch.other
     for message in batch.messages:
         assert message.channel == "whatsapp"
-        assert message.kind in MESSAGE_KINDS
+        assert isinstance(message.kind, MessageKind)
         assert message.external_id and message.address
         assert message.timestamp.tzinfo is UTC
         assert isinstance(message.body, str)
@@ -274,6 +275,38 @@ def test_contacts_card():
 
 def test_order():
     assert only_message("message", "order").kind == "order"
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "normalised"),
+    [
+        ("447700900123", "447700900123"),
+        ("+447700900123", "447700900123"),
+        ("+44 7700 900-123", "447700900123"),
+        (" (+44) 7700.900123 ", "447700900123"),
+        # not phone numbers: a business-scoped id and a Twilio WhatsApp address stay as given
+        ("US.13491208655302741918", "US.13491208655302741918"),
+        ("whatsapp:+447700900123", "whatsapp:+447700900123"),
+        ("", ""),
+    ],
+)
+def test_normalise_address(given, normalised):
+    assert normalise_address(given) == normalised
+    assert normalise_address(normalised) == normalised
+
+
+def test_the_sender_is_parsed_into_a_normalised_address():
+    batch = parse_payload(message_payload(text_message("wamid.P", "1700000000", sender="+4477")))
+    assert batch.messages[0].address == "4477"
+
+
+def test_a_receipts_recipient_is_normalised_like_a_sender():
+    payload = fixture("message_status", "delivered")
+    payload["entry"][0]["changes"][0]["value"]["statuses"][0]["recipient_id"] = "+16315551234"
+    assert parse_payload(payload).statuses[0].recipient == "16315551234"
 
 
 def test_reply_and_forwarded_context():

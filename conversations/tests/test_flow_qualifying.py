@@ -13,6 +13,7 @@ from conversations.models import (
     Question,
     Status,
 )
+from conversations.parsing import detect_intent
 from conversations.tests.test_flow_support import Chat, photo, started, step_of, stored_inbound
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +155,7 @@ def test_a_stale_step_sends_nothing(make_client, seeded_script):
     message, inbound = stored_inbound(stale, "A rose", "wamid.race")
     before = Message.objects.outbound().count()
     with transaction.atomic():
-        handle_message(stale, message, inbound)
+        handle_message(stale, message, inbound, intent=detect_intent(inbound.body))
     assert Message.objects.outbound().count() == before
     assert not Answer.objects.filter(lead=stale).exists()
 
@@ -228,7 +229,7 @@ def test_a_mid_flow_answer_costs_a_handful_of_queries(chat, seeded_script):
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         with CaptureQueriesContext(connection) as queries:
-            handle_message(locked, message, inbound)
+            handle_message(locked, message, inbound, intent=detect_intent(inbound.body))
     statements = [q["sql"] for q in queries.captured_queries]
     print(f"\nmid-flow answer: {len(statements)} queries")
     for sql in statements:

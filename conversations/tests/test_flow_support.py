@@ -19,6 +19,7 @@ from django.test import Client as HttpClient
 from conversations.channels.base import InboundMessage, Media
 from conversations.flows.dispatch import handle_message
 from conversations.models import Direction, Lead, Message, MessageStatus
+from conversations.parsing import detect_intent
 from conversations.tests.conftest import sign_body, text_payload, whatsapp_fixture
 
 MODES = ("flow", "inbound", "webhook")
@@ -119,7 +120,7 @@ class Chat:
                 status=MessageStatus.PROCESSED,
                 provider_timestamp=inbound.timestamp,
             )
-            handle_message(lead, message, inbound)
+            handle_message(lead, message, inbound, intent=detect_intent(inbound.body))
 
     def _via_inbound(self, inbound):
         from conversations.flows.inbound import record_inbound

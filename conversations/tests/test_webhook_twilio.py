@@ -1,8 +1,10 @@
 """The Twilio SMS webhook: the SDK's signature check against the public URL, empty TwiML."""
 
+import importlib
 from urllib.parse import urlencode
 
 import pytest
+from django.apps import apps
 from twilio.request_validator import RequestValidator
 
 from conversations.models import Client, Lead, Message, MessageStatus, WebhookEvent
@@ -48,9 +50,21 @@ def test_a_signed_sms_is_stored_and_answered_with_empty_twiml(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     assert b"<Response" in response.content
-    person = Client.objects.get(channel="sms", address="+447700900555")
+    person = Client.objects.get(channel="sms", address="447700900555")  # E.164, no '+'
     assert Lead.objects.filter(client=person).exists()
     assert Message.objects.inbound().get().body.startswith("Hi, do you have space")
+
+
+def test_an_sms_client_stored_with_a_plus_keeps_their_lead_after_the_migration(client):
+    migration = importlib.import_module("conversations.migrations.0010_addresses_without_plus")
+    person = Client.objects.create(channel="sms", address="+447700900555")
+    lead = Lead.objects.create(client=person)
+
+    migration.drop_the_plus(apps, None)
+    post_sms(client, sms())
+
+    assert list(Client.objects.values_list("pk", "address")) == [(person.pk, "447700900555")]
+    assert Message.objects.inbound().get().lead == lead
 
 
 def test_a_tampered_parameter_is_403(client):
@@ -95,7 +109,7 @@ def test_percent_00_in_the_sid_sender_and_media_fields_is_dropped_not_a_500(clie
 
     assert response.status_code == 200
     message = Message.objects.inbound().get()
-    assert (message.external_id, message.client.address) == ("SM" + "b" * 32, "+447700900555")
+    assert (message.external_id, message.client.address) == ("SM" + "b" * 32, "447700900555")
     assert message.payload["media"][0]["url"].endswith("/Media/ME1")
     assert message.payload["media"][0]["mime_type"] == "image/jpeg"
 

@@ -6,7 +6,7 @@ import uuid
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from conversations.channels.base import InboundMessage
+from conversations.channels.base import InboundMessage, MessageKind, normalise_address
 from conversations.flows.inbound import Outcome, record_inbound
 from conversations.models import Channel, Lead, Message
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="the client's WhatsApp profile name")
 
     def handle(self, *args, phone, name="", **options):
-        address = phone.strip().lstrip("+")
+        address = normalise_address(phone.strip())
         stdin = options.get("stdin") or sys.stdin
         self.stdout.write(f"Chatting as {address}. Ctrl-D to finish.")
         try:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 external_id=f"chat-{uuid.uuid4()}",
                 address=address,
                 timestamp=timezone.now(),
-                kind="text",
+                kind=MessageKind.TEXT,
                 body=body,
                 profile_name=name,
             )
