@@ -25,9 +25,8 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
-test: venv
-	$(RUFF) check .
-	$(RUFF) format --check .
+# Lint first (style, the layers of pyproject.toml's [tool.importlinter], types), then the suite.
+test: lint
 	@$(WITH_DB) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Migrate, ensure an admin user, then gunicorn on 127.0.0.1:8000 plus `manage.py db_worker`.
@@ -38,6 +37,8 @@ run: venv
 lint: venv
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy
 
 format: venv
 	$(RUFF) check --fix .
