@@ -91,6 +91,11 @@ TRANSITIONS = {
 }
 
 
+# WhatsApp delivers free text only within 24 hours of the client's last message; after that,
+# only an approved template.
+WHATSAPP_SERVICE_WINDOW = timedelta(hours=24)
+
+
 class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
     SMS = "sms", "SMS"
@@ -119,6 +124,14 @@ class Client(models.Model):
     @property
     def is_opted_out(self):
         return self.opted_out_at is not None
+
+    def in_service_window(self, now=None):
+        """Free text reaches this client now: SMS always, WhatsApp within 24 h of their message."""
+        if self.channel != Channel.WHATSAPP:
+            return True
+        now = now or timezone.now()
+        last = self.messages.filter(direction="in").aggregate(last=models.Max("created_at"))["last"]
+        return last is not None and now - last < WHATSAPP_SERVICE_WINDOW
 
 
 class LeadQuerySet(models.QuerySet):
@@ -551,6 +564,29 @@ class StudioSettings(models.Model):
     )
     holding_reply_cooldown = models.DurationField(default=timedelta(hours=6))
     acknowledgement_cooldown = models.DurationField(default=timedelta(hours=1))
+    # The scheduled commands (sweep_stale, send_reminders); their flags override these.
+    abandon_after = models.DurationField(
+        default=timedelta(hours=48),
+        help_text="A consultation with no client message for this long is abandoned",
+    )
+    stale_after = models.DurationField(
+        default=timedelta(days=3),
+        help_text="A lead waiting on approval, a reply or booking with no activity goes stale",
+    )
+    reminder_after = models.DurationField(
+        default=timedelta(hours=12), help_text="Silence before the client gets a nudge"
+    )
+    last_reminder_after = models.DurationField(
+        default=timedelta(hours=36), help_text="Silence before the last reminder"
+    )
+    reminder_text = models.TextField(
+        blank=True,
+        help_text="Your own nudge (the current question follows it); blank: the bot's wording",
+    )
+    last_reminder_text = models.TextField(
+        blank=True,
+        help_text="Your own last reminder (the current question follows); blank: the bot's",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "studio settings"
@@ -562,6 +598,29 @@ class StudioSettings(models.Model):
     def load(cls):
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+class Reminder(models.Model):
+    """A reminder sent to a quiet client; one of each kind per lead, ever (the unique pair)."""
+
+    class Kind(models.TextChoices):
+        NUDGE = "nudge", "Nudge"
+        LAST = "last", "Last reminder"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind"], name="reminder_one_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for lead #{self.lead_id}"
 
 
 class TourStop(models.Model):

@@ -421,3 +421,34 @@ def artist_handover_reason(kind, detail=""):
         "unclear_tour_reply": "Could not understand the reply to the tour offer after 3 tries",
     }
     return reasons.get(kind, detail or kind)
+
+
+# -- reminders to a quiet client (send_reminders) ------------------------------------------
+
+
+def reminder(lead, question, custom=""):
+    """The nudge after a few hours of silence; `custom` is the artist's own opening, if any."""
+    opening = custom.strip() or _pick(
+        lead,
+        "Just checking in — whenever you have a moment, here's where we got to.",
+        "No rush! When you're ready, we can carry on from here.",
+    )
+    return f"{opening}\n\n{question}"
+
+
+def last_reminder(lead, question, custom=""):
+    """The last reminder before the enquiry is set aside; the client can still pick it up."""
+    opening = custom.strip() or (
+        "One last nudge: I'll set your enquiry aside soon, but you can pick it up any time "
+        "by replying here."
+    )
+    return f"{opening}\n\n{question}"
+
+
+def artist_sweep_reason(transition, idle_for):
+    """The history line of a lead the scheduled sweep set aside."""
+    hours = int(idle_for.total_seconds() // 3600)
+    span = f"{hours // 24} days" if hours % 24 == 0 and hours >= 48 else f"{hours} hours"
+    if transition == "abandon":
+        return f"No message from the client for {span}"
+    return f"No activity for {span}"

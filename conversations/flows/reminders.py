@@ -1,0 +1,195 @@
+"""Reminders to a quiet client mid-consultation (`manage.py send_reminders`).
+
+A QUALIFYING client who has been silent for `reminder_after` gets a nudge that re-states the
+current question, and after `last_reminder_after` a last one, before the abandon sweep at
+`abandon_after`. Silence is counted like the sweep counts it: since the client's latest
+message or the lead's latest status change (so a consultation resumed after a handover starts
+afresh). At most one of each kind per lead: the Reminder row's unique (lead, kind) is written
+in the same transaction as the queued message, so a concurrent run rolls back entirely.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from conversations import outbox, wording
+from conversations.flows import script
+from conversations.flows.sweeps import BUSY, FAILED, MOVED_ON, quiet_since
+from conversations.models import (
+    Channel,
+    Lead,
+    Question,
+    Reminder,
+    Status,
+    StudioSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "send_reminders"
+BATCH_SIZE = 500
+# WhatsApp's customer-service window, as delivery applies it: free text only within 24 hours
+# of the client's last message, an approved template after that.
+
+# Outcomes besides the reminder's kind (sent) and the sweep's BUSY / MOVED_ON / FAILED.
+OUTSIDE_WINDOW = "outside_window"  # the window closed and no REMINDER_TEMPLATE is set
+ALREADY_SENT = "already_sent"  # a concurrent run wrote this reminder first
+OPTED_OUT = "opted_out"  # the client opted out between the read and the lock
+NO_SCRIPT = "no_script"  # no active question to re-state
+PAUSED = "paused"  # PANIC_MODE: the bot says nothing on its own
+
+
+@dataclass(frozen=True)
+class Window:
+    """One kind of reminder: due between `after` and `until` of silence."""
+
+    kind: str
+    after: timedelta
+    until: timedelta
+
+    def due(self, now):
+        """QUALIFYING leads of clients still subscribed, silent for [after, until), not reminded."""
+        already = Reminder.objects.filter(lead=OuterRef("pk"), kind=self.kind)
+        return (
+            Lead.objects.filter(status=Status.QUALIFYING, client__opted_out_at__isnull=True)
+            .annotate(quiet_since=quiet_since("last_inbound_at"))
+            .filter(quiet_since__lte=now - self.after, quiet_since__gt=now - self.until)
+            .filter(~Exists(already))
+        )
+
+
+def windows(*, reminder_after=None, last_reminder_after=None, abandon_after=None, studio=None):
+    """The nudge and the last reminder; each ends where the next step begins."""
+    studio = studio or StudioSettings.load()
+    nudge = reminder_after if reminder_after is not None else studio.reminder_after
+    last = last_reminder_after if last_reminder_after is not None else studio.last_reminder_after
+    abandon = abandon_after if abandon_after is not None else studio.abandon_after
+    return (
+        Window(Reminder.Kind.NUDGE, nudge, last),
+        Window(Reminder.Kind.LAST, last, abandon),
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    lead_id: int
+    quiet_since: datetime
+    window: Window
+
+
+def candidates(window, now, batch_size=BATCH_SIZE):
+    """Due leads in id order, a batch at a time (keyset pagination)."""
+    after = 0
+    while True:
+        batch = list(
+            window.due(now)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "quiet_since")[:batch_size]
+        )
+        for lead_id, since in batch:
+            yield Candidate(lead_id, since, window)
+        if len(batch) < batch_size:
+            return
+        after = batch[-1][0]
+
+
+def count_due(plan, now):
+    return sum(window.due(now).count() for window in plan)
+
+
+def template_for(body):
+    """REMINDER_TEMPLATE carrying the reminder as its one body parameter, or None if unset."""
+    if not settings.REMINDER_TEMPLATE:
+        return None
+    # WhatsApp refuses a template parameter with line breaks in it.
+    text = " ".join(body.split())[:1000]
+    return {
+        "name": settings.REMINDER_TEMPLATE,
+        "language": settings.REMINDER_TEMPLATE_LANGUAGE,
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": text}]}],
+    }
+
+
+def reminder_text(lead, kind, questions, studio):
+    question = script.current_prompt(lead, questions, studio)
+    if kind == Reminder.Kind.NUDGE:
+        return wording.reminder(lead, question, studio.reminder_text)
+    return wording.last_reminder(lead, question, studio.last_reminder_text)
+
+
+def send_one(candidate, now, *, questions, studio):
+    """Queue one reminder and its Reminder row in one short transaction; returns the outcome.
+
+    The lead is locked with SKIP LOCKED and checked again under the lock: a client whose
+    message is being handled right now is not nudged (BUSY), and is looked at next run.
+    """
+    window = candidate.window
+    try:
+        with transaction.atomic():
+            lead = (
+                window.due(now)
+                .filter(pk=candidate.lead_id)
+                .select_related("client")
+                .select_for_update(skip_locked=True, of=("self",))
+                .first()
+            )
+            if lead is None:
+                return BUSY if window.due(now).filter(pk=candidate.lead_id).exists() else MOVED_ON
+            body = reminder_text(lead, window.kind, questions, studio)
+            # Inside the window the text goes as it is; the template (when set) rides along in
+            # case the window closes before the worker sends it. Outside it, the template or
+            # nothing.
+            template = template_for(body) if lead.client.channel == Channel.WHATSAPP else None
+            if template is None and not lead.client.in_service_window(now):
+                return OUTSIDE_WINDOW
+            message = outbox.queue_message(
+                lead.client, body, lead=lead, purpose="reminder", template=template, actor=ACTOR
+            )
+            Reminder.objects.create(lead=lead, kind=window.kind, message=message, created_at=now)
+            return window.kind
+    except IntegrityError:
+        return ALREADY_SENT  # the unique (lead, kind): a concurrent run sent it; ours rolled back
+    except outbox.OptedOut:
+        return OPTED_OUT
+
+
+def send_reminders(plan, *, now=None, dry_run=False, batch_size=BATCH_SIZE, report=None):
+    """Send every due reminder; returns a Counter of outcomes (see the constants above).
+
+    A dry run locks and writes nothing; its outcome is the kind that would be sent.
+    """
+    if settings.PANIC_MODE:
+        return Counter({PAUSED: 1})
+    now = now or timezone.now()
+    questions = list(Question.objects.script())
+    if not questions:
+        return Counter({NO_SCRIPT: 1})
+    studio = StudioSettings.load()
+    outcomes = Counter()
+    for window in plan:
+        for candidate in candidates(window, now, batch_size):
+            if dry_run:
+                outcome = window.kind
+            else:
+                outcome = _send_safely(candidate, now, questions=questions, studio=studio)
+            outcomes[outcome] += 1
+            if report:
+                report(candidate, outcome)
+    return outcomes
+
+
+def _send_safely(candidate, now, **context):
+    try:
+        return send_one(candidate, now, **context)
+    except (OperationalError, InterfaceError):
+        raise  # the database is unreachable or stalled: every other lead would fail too
+    except Exception:
+        logger.exception("Reminder %s for lead %s failed", candidate.window.kind, candidate.lead_id)
+        return FAILED

@@ -1,0 +1,76 @@
+"""Nudge QUALIFYING clients who went quiet; run by cron (docs/operations.md)."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from conversations.flows import reminders
+from conversations.flows.sweeps import FAILED
+from conversations.management.commands.sweep_stale import hours
+
+
+class Command(BaseCommand):
+    help = (
+        "Send a QUALIFYING client who went quiet a nudge (after StudioSettings.reminder_after) "
+        "and a last reminder (after last_reminder_after), at most one of each per lead."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--after-hours", type=hours, help="Override reminder_after")
+        parser.add_argument("--last-after-hours", type=hours, help="Override last_reminder_after")
+        parser.add_argument(
+            "--abandon-after-hours", type=hours, help="Override abandon_after (no reminder past it)"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="List, send nothing")
+        parser.add_argument("--batch-size", type=int, default=reminders.BATCH_SIZE)
+
+    def handle(self, *args, dry_run, batch_size, **options):
+        plan = reminders.windows(
+            reminder_after=options["after_hours"],
+            last_reminder_after=options["last_after_hours"],
+            abandon_after=options["abandon_after_hours"],
+        )
+        now = timezone.now()
+        total = reminders.count_due(plan, now) if sys.stderr.isatty() else None
+        with tqdm(total=total, unit="lead", disable=total is None, file=sys.stderr) as bar:
+
+            def report(candidate, outcome):
+                bar.update(1)
+                if dry_run:
+                    with tqdm.external_write_mode():
+                        self.stdout.write(
+                            f"would send the {candidate.window.kind} reminder to lead "
+                            f"#{candidate.lead_id}"
+                        )
+
+            outcomes = reminders.send_reminders(
+                plan, now=now, dry_run=dry_run, batch_size=batch_size, report=report
+            )
+        self.stdout.write(summary(outcomes, dry_run))
+        if outcomes[FAILED]:
+            raise CommandError(f"{outcomes[FAILED]} reminder(s) failed; see the log above")
+
+
+def summary(outcomes, dry_run):
+    if outcomes[reminders.PAUSED]:
+        return "send_reminders: PANIC_MODE is on, nothing sent"
+    if outcomes[reminders.NO_SCRIPT]:
+        return "send_reminders: no active questions, nothing sent"
+    verb = "would send" if dry_run else "sent"
+    skipped = ", ".join(
+        f"{label} {outcomes[key]}"
+        for label, key in (
+            ("skipped (locked)", reminders.BUSY),
+            ("changed meanwhile", reminders.MOVED_ON),
+            ("outside the 24-hour window", reminders.OUTSIDE_WINDOW),
+            ("already sent", reminders.ALREADY_SENT),
+            ("opted out", reminders.OPTED_OUT),
+            ("failed", FAILED),
+        )
+    )
+    return (
+        f"send_reminders: {verb} {outcomes['nudge']} nudge(s), {outcomes['last']} last "
+        f"reminder(s); {skipped}"
+    )
