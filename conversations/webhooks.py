@@ -5,7 +5,6 @@ so the provider retries later and nothing is lost.
 """
 
 import hmac
-import logging
 from functools import wraps
 
 from django.conf import settings
@@ -24,12 +23,32 @@ from conversations.flows.inbound import (
     record_other_event,
     record_status_update,
 )
+from leadbot.logs import get_logger
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _error(status, reason):
-    return JsonResponse({"received": False, "error": reason}, status=status)
+    """A refusal, logged once here with its reason (so Django does not log it again)."""
+    log.warning("webhook.rejected", status_code=status, reason=reason)
+    response = JsonResponse({"received": False, "error": reason}, status=status)
+    response._has_been_logged = True
+    return response
+
+
+def _log_outcomes(channel, results):
+    """One line per message: its outcome and lead; the error only above INFO (it may quote)."""
+    for result in results:
+        fields = {
+            "channel": channel,
+            "outcome": result.outcome,
+            "message_id": result.message_id,
+            "lead_id": result.lead_id,
+        }
+        if result.error:
+            log.warning("webhook.message", **fields, error=result.error)
+        else:
+            log.info("webhook.message", **fields)
 
 
 def webhook(view):
@@ -60,9 +79,12 @@ def webhook(view):
         except PayloadError as exc:
             return _error(400, exc.reason)
         except DATABASE_DOWN:
-            logger.exception("Database unreachable while handling a webhook")
-            response = _error(503, "database unavailable, retry later")
+            log.error("webhook.database_unreachable", status_code=503, exc_info=True)
+            response = JsonResponse(
+                {"received": False, "error": "database unavailable, retry later"}, status=503
+            )
             response["Retry-After"] = "30"
+            response._has_been_logged = True
             return response
 
     return wrapped
@@ -102,6 +124,7 @@ def whatsapp_webhook(request, raw):
     # Each message commits on its own, so a damaged one never holds back its neighbours and
     # a redelivery after a crash finds the committed ones as duplicates.
     results = [record_inbound(message) for message in batch.messages]
+    _log_outcomes("whatsapp", results)
     for update in batch.statuses:
         record_status_update(update)
     for event in batch.other:
@@ -136,7 +159,8 @@ def twilio_webhook(request, raw):
         request.headers.get("X-Twilio-Signature"),
         settings.TWILIO_AUTH_TOKEN,
     )
-    record_inbound(twilio.parse_form(params.dict(), received_at=timezone.now()))
+    result = record_inbound(twilio.parse_form(params.dict(), received_at=timezone.now()))
+    _log_outcomes("sms", [result])
     return HttpResponse(twilio.empty_twiml(), content_type="text/xml")
 
 

@@ -68,6 +68,10 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 ARTIST_PHONE = os.environ.get("ARTIST_PHONE", "")
 # An approved WhatsApp template with one body parameter, for notes outside the 24-hour window.
 ARTIST_NOTIFICATION_TEMPLATE = os.environ.get("ARTIST_NOTIFICATION_TEMPLATE", "")
+# send_reminders: an approved template with one body parameter (the reminder, on one line)
+# for a client whose 24-hour window has closed; unset, such a client gets no reminder.
+REMINDER_TEMPLATE = os.environ.get("REMINDER_TEMPLATE", "")
+REMINDER_TEMPLATE_LANGUAGE = os.environ.get("REMINDER_TEMPLATE_LANGUAGE", "en_GB")
 PILOT_ALLOWLIST = env_list("PILOT_ALLOWLIST")
 PANIC_MODE = env_bool("PANIC_MODE", default=False)
 # Recording outbound rows without a network call is the safe default until a token is set.
@@ -79,7 +83,7 @@ WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_MAX_BATCH_MESSAGES = int(os.environ.get("WEBHOOK_MAX_BATCH_MESSAGES", "100"))
 WEBHOOK_MAX_JSON_DEPTH = int(os.environ.get("WEBHOOK_MAX_JSON_DEPTH", "64"))
 OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "10"))
-# Delivery (conversations/outbox.py) and the task worker (`manage.py db_worker`, ours).
+# Delivery (conversations/tasks/) and the task worker (`manage.py db_worker`, ours).
 # A send's claim on its row; longer than the slowest send (parts x OUTBOUND_TIMEOUT_SECONDS).
 OUTBOX_CLAIM_LEASE_SECONDS = float(os.environ.get("OUTBOX_CLAIM_LEASE_SECONDS", "120"))
 # How soon a send whose row was locked by someone else tries again.
@@ -143,6 +147,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response carries X-Request-ID and every log line of the request its id.
+    "leadbot.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -181,8 +187,11 @@ if not DATABASE_URL:
         "embedded PostgreSQL, or point it at a server."
     )
 DATABASES = {
-    # Persistent connections: about 3x webhook throughput on this machine (DESIGN.md §10).
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+    # Persistent connections: about 3x webhook throughput on this machine (DESIGN.md §10). No
+    # health check: it is a round trip on every request. A connection that died is found by the
+    # request's first statement (OperationalError: the webhook answers 503, as for an outage)
+    # and Django closes it at the end of that request, so the next one reconnects.
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=False)
 }
 # A stalled database must answer 503 before gunicorn's 30 s timeout kills the worker: the
 # server cancels a statement after DATABASE_STATEMENT_TIMEOUT; a hung network or server is cut
@@ -238,6 +247,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     # The schema maps every endpoint and field: staff only, like the API itself.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    # A lead's status appears as Lead.status and StatusChange.from/to_status, and "status" is
+    # also a Message field with other choices: each choice set gets one name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "conversations.models.Status",
+        "MessageStatusEnum": "conversations.models.MessageStatus",
+    },
 }
 
 TASKS = {
@@ -245,18 +260,29 @@ TASKS = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
 
+# JSON lines by default (leadbot/logs.py); LOG_FORMAT=plain for a person reading a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         # One record, one line: client data (message ids, bodies) cannot forge a log line.
-        "single_line": {
-            "()": "leadbot.logs.SingleLineFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "json": {"()": "leadbot.logs.JSONFormatter"},
+        "plain": {"()": "leadbot.logs.PlainFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "single_line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default config gives these their own console handler (DEBUG only) on top of
+        # propagating to ours, so each 4xx was written twice; here they only propagate.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 if not LOCAL:

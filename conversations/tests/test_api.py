@@ -7,7 +7,9 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conversations.models import Answer, Message, Question, Status, StatusChange
+from conversations import admin
+from conversations.flows.artist import ARTIST_TRANSITIONS
+from conversations.models import Answer, Lead, Message, Question, Status, StatusChange
 from conversations.tests.artists import make_staff
 
 
@@ -250,3 +252,129 @@ def test_a_reply_to_an_opted_out_client_is_refused(api, make_lead):
     response = api.post(f"/api/leads/{lead.pk}/reply/", {"body": "Hello?"}, format="json")
     assert response.status_code == 409
     assert not Message.objects.outbound().exists()
+
+
+def test_detail_splits_what_the_artist_may_do_from_what_the_bot_does(api, make_lead):
+    data = api.get(f"/api/leads/{make_lead(Status.QUALIFYING).pk}/").json()
+
+    assert data["actions"] == ["give_up", "hand_over", "reject"]
+    assert data["bot_transitions"] == [
+        "abandon",
+        "complete_qualification",
+        "flag_follow_up",
+        "offer_tour",
+        "opt_out",
+        "waitlist",
+    ]
+    assert sorted(data["actions"] + data["bot_transitions"]) == data["available_transitions"]
+
+
+def test_a_lead_awaiting_approval_offers_approve_reject_take_over_and_mark_stale(api, make_lead):
+    data = api.get(f"/api/leads/{make_lead(Status.PENDING_APPROVAL).pk}/").json()
+    assert data["actions"] == ["approve", "hand_over", "mark_stale", "reject"]
+
+
+def test_the_list_shows_actions_too(api, make_lead):
+    make_lead(Status.NEEDS_ARTIST_REPLY)
+    [row] = api.get("/api/leads/").json()["results"]
+    assert "resume" in row["actions"]
+    assert "resume" not in row["bot_transitions"]
+
+
+def test_a_user_who_may_only_read_is_offered_no_actions(make_lead):
+    user = make_staff("reader", artist=False)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="conversations",
+            codename__in=["view_lead", "view_answer"],
+        )
+    )
+    data = client_with_token(user).get(f"/api/leads/{make_lead(Status.QUALIFYING).pk}/").json()
+    assert data["actions"] == []
+    assert "abandon" in data["bot_transitions"]
+
+
+def test_every_admin_button_is_an_artist_action():
+    assert set(admin.ARTIST_ACTIONS) <= ARTIST_TRANSITIONS
+
+
+def test_a_bot_only_transition_is_refused_with_403_and_a_reason(api, make_lead):
+    lead = make_lead(Status.QUALIFYING)  # abandon applies to it: only the sweep may take it
+    before = StatusChange.objects.count()
+
+    response = api.post(
+        f"/api/leads/{lead.pk}/transitions/", {"transition": "abandon"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "bot's own" in response.json()["detail"]
+    assert response.json()["actions"] == ["give_up", "hand_over", "reject"]
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFYING
+    assert StatusChange.objects.count() == before
+
+
+def test_resume_through_the_api_hands_the_lead_back_to_the_bot(api, make_lead):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    response = api.post(
+        f"/api/leads/{lead.pk}/transitions/", {"transition": "resume"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] != Status.NEEDS_ARTIST_REPLY
+
+
+def test_an_empty_reply_is_a_400_and_queues_nothing(api, make_lead):
+    lead = make_lead(Status.NEEDS_ARTIST_REPLY)
+    response = api.post(f"/api/leads/{lead.pk}/reply/", {"body": "   "}, format="json")
+    assert response.status_code == 400
+    assert not Message.objects.outbound().exists()
+
+
+def test_an_unknown_lead_is_a_404_on_every_lead_endpoint(api, db):
+    for method, path, body in lead_endpoints(Lead(pk=999_999))[1:-1]:
+        response = getattr(api, method)(path, body, format="json")
+        assert response.status_code == 404, (method, path)
+
+
+def test_history_is_paginated(api, make_lead):
+    data = api.get(f"/api/leads/{make_lead(Status.QUALIFYING).pk}/history/").json()
+    assert set(data) == {"count", "next", "previous", "results"}
+    assert data["count"] == 1
+
+
+def assert_only_a_reason(response, lead):
+    """A refusal's body is its reason (JSON, or YAML from the schema view), no lead data."""
+    body = response.content.decode()
+    assert "detail" in body, response.request
+    for leaked in ["results", "paths", lead.client.address, lead.status]:
+        assert leaked not in body, (response.request, leaked)
+
+
+def every_endpoint(lead):
+    return [
+        *lead_endpoints(lead)[:-1],
+        ("get", "/api/metrics/funnel/", None),
+        ("get", "/api/schema/", None),
+    ]
+
+
+@override_settings(DEBUG=False)
+def test_every_endpoint_without_credentials_gets_401_and_no_data(client, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    for method, path, body in every_endpoint(lead):
+        response = getattr(client, method)(path, body or {}, content_type="application/json")
+        assert response.status_code == 401, (method, path)
+        assert_only_a_reason(response, lead)
+    lead.refresh_from_db()
+    assert lead.status == Status.PENDING_APPROVAL
+    assert not Message.objects.outbound().exists()
+
+
+def test_every_endpoint_refuses_a_signed_in_user_who_is_not_staff(make_lead):
+    user = get_user_model().objects.create_user("someone", password="pw-12345")
+    api_client = client_with_token(user)
+    lead = make_lead(Status.PENDING_APPROVAL)
+    for method, path, body in every_endpoint(lead):
+        response = getattr(api_client, method)(path, body, format="json")
+        assert response.status_code == 403, (method, path)
+        assert_only_a_reason(response, lead)

@@ -131,3 +131,11 @@ def test_an_access_token_turns_real_sending_on():
 def test_local_debug_runs_without_secrets():
     result = load_settings(DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_passes_every_setting_the_app_reads():
+    settings_source = (REPO / "leadbot" / "settings.py").read_text()
+    read = set(re.findall(r'(?:os\.environ\.get|env_bool|env_list)\("([A-Z_]+)"', settings_source))
+    compose = (REPO / "docker-compose.yml").read_text()
+    passed = set(re.findall(r"^\s+- ([A-Z_]+)(?:=|$)", compose, re.M))
+    assert read - passed == set()
