@@ -1,4 +1,5 @@
-# leadbot web and worker image (docker-compose.yml runs gunicorn and `manage.py db_worker`).
+# leadbot image: web (gunicorn), worker (`manage.py db_worker`) and scheduler (cron), see
+# docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,7 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# psycopg[binary] ships its own libpq: no system packages needed.
+# psycopg[binary] ships its own libpq. Debian's cron runs the scheduled commands in
+# docker-compose.yml's scheduler service (the healthchecks use python, nothing else).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends cron \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
@@ -26,5 +32,5 @@ RUN useradd --system --uid 10001 --home-dir /app leadbot
 USER leadbot
 
 EXPOSE 8000
-CMD ["gunicorn", "leadbot.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", \
-     "--no-control-socket"]
+ENV BIND=0.0.0.0:8000
+CMD ["gunicorn", "leadbot.wsgi", "--config", "leadbot/gunicorn.conf.py"]

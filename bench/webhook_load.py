@@ -1,18 +1,26 @@
-"""Load benchmark: signed WhatsApp webhooks at gunicorn over loopback, against PostgreSQL.
+"""Load benchmark, side by side in one run: the product, a bare Django view, pgbench.
 
     DATABASE_URL=... python bench/webhook_load.py --clients 8 --seconds 10
 
-Each client is one WhatsApp user walking through the consultation (a mid-flow answer per
-request); every tenth request redelivers the previous message (a duplicate the webhook must
-reject). Prints messages/s, latency percentiles, errors, duplicates rejected and the SQL
-queries each main path costs. Uses its own database (`<name>_bench`), recreated each run.
+The product and the bare view (bench/bare_view.py: the five minimum statements, its own
+settings) run under gunicorn with leadbot/gunicorn.conf.py, against signed WhatsApp webhooks
+over loopback. Each client is one WhatsApp user walking through whole consultations (first
+message, every step, the summary, yes); every tenth request redelivers the previous message (a
+duplicate the webhook must reject). pgbench runs the bare view's statements at PostgreSQL.
+Prints each rate, p50/p95/p99, errors, the ratios, gunicorn CPU per message (from /proc) and
+the statements each message kind sends PostgreSQL (counted on the wire, libpq's trace). Uses
+its own database (`<name>_bench`), recreated each run.
 """
 
 import argparse
+import dataclasses
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,6 +47,7 @@ ANSWERS = [
     "@sam.ink",
     "London",
     "Next month",
+    "Yes",
 ]
 
 
@@ -160,10 +169,9 @@ class Client(threading.Thread):
             previous = raw
 
 
-def queries_per_path():
-    """SQL statements for the three main paths, counted in-process on the bench database."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def statements_per_kind():
+    """Statements PostgreSQL receives per message kind, in-process on the bench database."""
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from conversations.channels.base import InboundMessage
@@ -179,16 +187,126 @@ def queries_per_path():
             body=body,
         )
 
+    def on_the_wire(inbound):
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        with tempfile.TemporaryFile() as trace:
+            pgconn.trace(trace.fileno())
+            record_inbound(inbound)
+            pgconn.untrace()
+            trace.seek(0)
+            lines = trace.read().decode(errors="replace").splitlines()
+        fields = (line.split("\t") for line in lines)
+        return sum(1 for f in fields if len(f) >= 4 and f[1] == "F" and f[3] in ("Query", "Sync"))
+
+    assert not transaction.get_connection().in_atomic_block
+    # Another client first: a worker that has served traffic has the script cached.
+    warm = message("warm", "Hi")
+    record_inbound(dataclasses.replace(warm, address="447709999998"))
     counts = {}
-    for label, msg in [
-        ("new lead, first message", message(1, "Hi")),
-        ("mid-flow answer", message(2, "A rose")),
-        ("duplicate", message(2, "A rose")),
-    ]:
-        with CaptureQueriesContext(connection) as captured:
-            record_inbound(msg)
-        counts[label] = len(captured.captured_queries)
+    for i, body in enumerate(ANSWERS):
+        label = {0: "first message", 8: "budget answer", 13: "summary (last answer)"}.get(
+            i, "mid-flow answer"
+        )
+        if i == len(ANSWERS) - 1:
+            label = "confirmation (yes)"
+        counts.setdefault(label, on_the_wire(message(i, body)))
+    counts["duplicate"] = on_the_wire(message(1, ANSWERS[1]))
     return counts
+
+
+def cpu_seconds(root_pid):
+    """User + system CPU of a process and its children so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [root_pid]
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(stat[11]) + int(stat[12])  # utime, stime
+    return total / ticks
+
+
+def summary(name, latencies, sent, errors, elapsed, cpu=None):
+    latencies = sorted(latencies)
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+    p50, p95, p99 = (quantiles[k] * 1000 for k in (49, 94, 98))
+    rate = sent / elapsed if elapsed else 0
+    line = (
+        f"{name:<12} {rate:7.0f} msg/s  p50={p50:5.1f} p95={p95:5.1f} p99={p99:5.1f} ms"
+        f"  errors={errors}"
+    )
+    if cpu is not None and sent:
+        line += f"  gunicorn CPU/message={cpu / sent * 1000:.2f} ms"
+    print(line)
+    return {"rate": rate, "p99": p99, "errors": errors}
+
+
+def drive(server, secret, args):
+    """8 clients against a running server; returns (clients, elapsed, CPU seconds used)."""
+    cpu_before = cpu_seconds(server.process.pid)
+    deadline = time.monotonic() + args.seconds
+    clients = [Client(i, server.url, secret, deadline) for i in range(args.clients)]
+    started = time.monotonic()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    elapsed = time.monotonic() - started
+    return clients, elapsed, cpu_seconds(server.process.pid) - cpu_before
+
+
+def gunicorn(url, secret, workers, app="leadbot.wsgi", env=None):
+    from conversations.tests.servers import Gunicorn
+
+    server = Gunicorn(url, env={"WHATSAPP_APP_SECRET": secret, **(env or {})})
+    server.args = [
+        server.args[0],
+        app,
+        "--config",
+        "leadbot/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{server.port}",
+        "--workers",
+        str(workers),
+    ]
+    server.env.update(WEB_ACCESS_LOG="", WEB_LOG_LEVEL="warning")
+    return server
+
+
+def run_pgbench(url, args):
+    """pgbench running the bare view's five statements; (rate, latencies, errors) or None."""
+    from bench.bare_view import PGBENCH_SCRIPT
+
+    if not shutil.which("pgbench"):
+        print("pgbench      skipped: not installed (Debian: apt-get install postgresql-client)")
+        return None
+    params = _libpq_params(url)
+    with tempfile.TemporaryDirectory() as workdir:
+        script = Path(workdir) / "five.sql"
+        script.write_text(PGBENCH_SCRIPT)
+        command = ["pgbench", "-n", "-M", "prepared", "-c", str(args.clients), "-j", "2"]
+        command += ["-T", str(int(args.seconds)), "-l", "--log-prefix", f"{workdir}/log"]
+        command += ["-h", params.get("host", "127.0.0.1"), "-p", params.get("port", "5432")]
+        command += ["-U", params["user"], "-f", str(script), params["dbname"]]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+        latencies = []
+        for log in Path(workdir).glob("log*"):
+            for line in log.read_text().splitlines():
+                latencies.append(int(line.split()[2]) / 1e6)
+    failed = 0
+    for line in result.stdout.splitlines():
+        if line.startswith("number of failed transactions"):
+            failed = int(line.split(":")[1].split()[0])
+    if result.returncode != 0:
+        print("pgbench      failed:", result.stderr.strip()[-300:])
+        return None
+    return latencies, failed
 
 
 def main():
@@ -203,33 +321,58 @@ def main():
         sys.exit("DATABASE_URL is not set (make bench sets it)")
     url, name = bench_database_url(base)
     prepare_database(url, name)
+    from django.db import connection
 
-    from conversations.tests.servers import Gunicorn
+    from bench.bare_view import SCHEMA
+
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA)
+    connection.close()
 
     secret = "bench-app-secret"
-    server = Gunicorn(url, workers=args.workers, threads=1, env={"WHATSAPP_APP_SECRET": secret})
-    server.args[server.args.index("gthread")] = "sync"
-    with server:
-        deadline = time.monotonic() + args.seconds
-        clients = [Client(i, server.url, secret, deadline) for i in range(args.clients)]
-        started = time.monotonic()
-        for client in clients:
-            client.start()
-        for client in clients:
-            client.join()
-        elapsed = time.monotonic() - started
-
-    latencies = sorted(x for c in clients for x in c.latencies)
-    sent = sum(c.sent for c in clients)
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
-    print(f"clients={args.clients} seconds={args.seconds:g} gunicorn sync workers={args.workers}")
-    print(f"messages: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f} messages/s")
-    p50, p95, p99 = (quantiles[k] * 1000 for k in (49, 94, 98))
-    print(f"latency ms: p50={p50:.1f} p95={p95:.1f} p99={p99:.1f} max={latencies[-1] * 1000:.1f}")
-    print(f"errors: {sum(c.errors for c in clients)}")
-    print(f"duplicates rejected: {sum(c.duplicates for c in clients)}")
-    for label, count in queries_per_path().items():
-        print(f"SQL queries, {label}: {count}")
+    load = os.getloadavg()
+    print(
+        f"clients={args.clients} seconds={args.seconds:g} gunicorn sync workers={args.workers}"
+        f"  load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+    results = {}
+    with gunicorn(url, secret, args.workers) as server:
+        clients, elapsed, cpu = drive(server, secret, args)
+    results["product"] = summary(
+        "product",
+        [x for c in clients for x in c.latencies],
+        sum(c.sent for c in clients),
+        sum(c.errors for c in clients),
+        elapsed,
+        cpu,
+    )
+    duplicates = sum(c.duplicates for c in clients)
+    bare_env = {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
+    bare_app = "django.core.wsgi:get_wsgi_application()"
+    with gunicorn(url, secret, args.workers, app=bare_app, env=bare_env) as server:
+        clients, elapsed, cpu = drive(server, secret, args)
+    results["bare view"] = summary(
+        "bare view",
+        [x for c in clients for x in c.latencies],
+        sum(c.sent for c in clients),
+        sum(c.errors for c in clients),
+        elapsed,
+        cpu,
+    )
+    pgbench = run_pgbench(url, args)
+    if pgbench is not None:
+        latencies, failed = pgbench
+        results["pgbench"] = summary("pgbench", latencies, len(latencies), failed, args.seconds)
+    product, bare = results["product"], results["bare view"]
+    print(f"duplicates rejected by the product: {duplicates}")
+    print(f"product / bare view: {product['rate'] / bare['rate']:.2f}")
+    if "pgbench" in results:
+        print(f"product / pgbench: {product['rate'] / results['pgbench']['rate']:.2f}")
+        print(f"bare view / pgbench: {bare['rate'] / results['pgbench']['rate']:.2f}")
+    for label, count in statements_per_kind().items():
+        print(f"statements on the wire, {label}: {count}")
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -56,13 +56,8 @@ trap 'stop_children' EXIT
 # (once) the task of a worker that died, so run.sh need not restart it.
 setsid "$PY" manage.py db_worker --no-reload &
 pids+=("$!")
-setsid "$VENV/bin/gunicorn" leadbot.wsgi \
-    --bind "${BIND:-127.0.0.1:8000}" \
-    --workers "${WEB_WORKERS:-2}" \
-    --timeout "${WEB_TIMEOUT:-30}" \
-    --graceful-timeout 10 \
-    --no-control-socket \
-    --access-logfile - &
+# Its settings (BIND, WEB_WORKERS, WEB_TIMEOUT read there) live in leadbot/gunicorn.conf.py.
+setsid "$VENV/bin/gunicorn" leadbot.wsgi --config leadbot/gunicorn.conf.py &
 pids+=("$!")
 
 status=0

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from conversations import outbox, wording
-from conversations.channels.base import InboundMessage, Media
-from conversations.flows import dispatch, handover
+from conversations import outbox, tasks, wording
+from conversations.channels.base import InboundMessage, Media, normalise_address
+from conversations.flows import dispatch, handover, inbound_sql
 from conversations.flows.turn import SILENT_KINDS
 from conversations.models import (
     CLOSED_STATUSES,
@@ -61,6 +61,7 @@ class InboundResult:
     outcome: str
     message_id: int | None = None
     error: str = ""
+    lead_id: int | None = None
 
 
 def unidentifiable(inbound: InboundMessage) -> str:
@@ -94,9 +95,19 @@ def record_inbound(inbound: InboundMessage) -> InboundResult:
         return _store_failed(inbound, problem)
     try:
         with transaction.atomic():
-            message = _store(_lock_client(inbound), inbound)
-            outcome = _handle(message, inbound)
-        return InboundResult(inbound.external_id, outcome, message.pk)
+            sender = inbound_sql.lock_sender(inbound)
+            if sender.seen:
+                return InboundResult(inbound.external_id, Outcome.DUPLICATE)
+            _update_profile(sender, inbound)
+            outcome, message = _handle(
+                sender.client,
+                inbound,
+                store=lambda lead, status: _store(sender.client, inbound, lead=lead, status=status),
+                lead=sender.lead,
+                new_client=sender.created,
+                config_version=sender.config_version,
+            )
+        return InboundResult(inbound.external_id, outcome, message.pk, lead_id=message.lead_id)
     except IntegrityError as exc:
         if _constraint_name(exc) == DUPLICATE_CONSTRAINT:
             return InboundResult(inbound.external_id, Outcome.DUPLICATE)
@@ -123,7 +134,12 @@ def replay(message_id):
             # The same per-client lock as a live message, so the client is read current.
             message.client = Client.objects.select_for_update(no_key=True).get(pk=message.client_id)
             # The artist asked for it: an old message is processed even if newer ones were.
-            outcome = _handle(message, inbound_from_row(message), check_order=False)
+            outcome, _ = _handle(
+                message.client,
+                inbound_from_row(message),
+                store=lambda lead, status: _finish(message, lead, status),
+                check_order=False,
+            )
         return InboundResult(message.external_id, outcome, message.pk)
     except DATABASE_DOWN:
         raise
@@ -133,9 +149,11 @@ def replay(message_id):
         return InboundResult("", Outcome.FAILED, message_id, _describe(exc))
 
 
-def _store(client, inbound, *, status=MessageStatus.RECEIVED, error=""):
+def _store(client, inbound, *, lead=None, status=MessageStatus.RECEIVED, error=""):
+    """Insert the inbound row, already with its lead and final status (no UPDATE after)."""
     return Message.objects.create(
         client=client,
+        lead=lead,
         channel=inbound.channel,
         direction=Direction.IN,
         external_id=inbound.external_id,
@@ -169,24 +187,45 @@ def _lock_client(inbound):
     return client
 
 
-def _handle(message, inbound, check_order=True):
-    """Run the right flow for a stored message; returns the outcome."""
-    client = message.client
-    opting_out = detect_intent(inbound.body) == Intent.OPT_OUT if inbound.body else False
+def _update_profile(sender, inbound):
+    client = sender.client
+    if not sender.created and inbound.profile_name and client.display_name != inbound.profile_name:
+        client.display_name = inbound.profile_name[:200]
+        client.save(update_fields=["display_name"])
+
+
+def _handle(
+    client, inbound, *, store, lead=None, new_client=False, config_version=None, check_order=True
+):
+    """Run the right flow for a message of the locked `client`; returns (outcome, message).
+
+    `store(lead, status)` writes the message row with its final lead and status; `lead` is the
+    client's open lead when the caller locked it already.
+    """
+    # Detected once per message: the flows read it from the Turn.
+    intent = detect_intent(inbound.body)
+    opting_out = intent == Intent.OPT_OUT
     if not opting_out and _is_artist(client):
         # The artist writing to their own bot (it also opens WhatsApp's window for their notes).
-        return _finish(message, MessageStatus.IGNORED, Outcome.FROM_ARTIST)
+        return Outcome.FROM_ARTIST, store(None, MessageStatus.IGNORED)
     # STOP always wins: neither the pilot allowlist nor panic mode holds it back.
     if not opting_out and not _allowlisted(client):
+        message = store(None, MessageStatus.IGNORED)
         _notice(client, wording.pilot_not_available())
-        return _finish(message, MessageStatus.IGNORED, Outcome.NOT_ALLOWLISTED)
+        return Outcome.NOT_ALLOWLISTED, message
     if not opting_out and settings.PANIC_MODE:
+        message = store(None, MessageStatus.IGNORED)
         if _notice(client, wording.panic_holding_reply()):
-            handover.notify_artist(wording.panic_artist_note(client, message.body))
-        return _finish(message, MessageStatus.IGNORED, Outcome.PAUSED)
+            handover.note_to_artist(wording.panic_artist_note(client, message.body))
+        return Outcome.PAUSED, message
 
-    lead = _lock_current_lead(client)
-    message.lead = lead
+    if lead is None:
+        # A new lead starts with this message's time (a reaction does not count as one).
+        first_inbound = None if inbound.kind in SILENT_KINDS else inbound.timestamp
+        lead = _lock_current_lead(client, new_client=new_client, first_inbound=first_inbound)
+    lead.client = client
+    # Written with the turn's first lead UPDATE (the step's, usually), not a statement of its own.
+    pending = {}
     # A reaction or a notice answers nothing, so it neither waits for nor moves the ordering
     # mark (an answer sent before it but delivered after must still count).
     if inbound.kind not in SILENT_KINDS:
@@ -194,44 +233,59 @@ def _handle(message, inbound, check_order=True):
         if check_order and late and not opting_out:
             # Older than what the lead already answered: keep it in the transcript only. A
             # late STOP still counts: it was meant before anything we said since.
-            return _finish(message, MessageStatus.IGNORED, Outcome.OUT_OF_ORDER)
+            return Outcome.OUT_OF_ORDER, store(lead, MessageStatus.IGNORED)
         if lead.last_inbound_at is None or inbound.timestamp > lead.last_inbound_at:
-            Lead.objects.filter(pk=lead.pk).update(last_inbound_at=inbound.timestamp)
+            pending["last_inbound_at"] = inbound.timestamp
             lead.last_inbound_at = inbound.timestamp
-    dispatch.handle_message(lead, message, inbound)
-    return _finish(message, MessageStatus.PROCESSED, Outcome.PROCESSED)
-
-
-def _finish(message, status, outcome):
-    Message.objects.filter(pk=message.pk).update(
-        lead=message.lead, status=status, last_error="", updated_at=timezone.now()
+    message = store(lead, MessageStatus.PROCESSED)
+    dispatch.handle_message(
+        lead,
+        message,
+        inbound,
+        intent=intent,
+        config_version=config_version,
+        pending=pending,
+        locked=True,
     )
-    return outcome
+    if pending:  # the flow wrote nothing to the lead that could carry it
+        Lead.objects.filter(pk=lead.pk).update(**pending)
+    return Outcome.PROCESSED, message
 
 
-def _lock_current_lead(client):
-    """The client's latest lead, locked; a new one when there is none or it is closed."""
-    lead = Lead.objects.select_for_update().for_client(client).first()
-    if lead is not None and lead.status not in CLOSED_STATUSES:
-        return lead
-    try:
-        with transaction.atomic():
-            return Lead.objects.create(client=client)
-    except IntegrityError:
-        # A concurrent message of the same client created it first.
-        return Lead.objects.select_for_update().open().get(client=client)
+def _finish(message, lead, status):
+    """A replayed message's row: its lead and status once the flow has run again."""
+    Message.objects.filter(pk=message.pk).update(
+        lead=lead, status=status, last_error="", updated_at=timezone.now()
+    )
+    message.lead, message.status = lead, status
+    return message
+
+
+def _lock_current_lead(client, *, new_client=False, first_inbound=None):
+    """The client's latest lead, locked; a new one when there is none or it is closed.
+
+    The caller holds the client's lock, so no other message can open a lead meanwhile. A lead
+    it creates is as good as locked (no one else sees it before commit), and starts with
+    `first_inbound` as its last_inbound_at.
+    """
+    if not new_client:
+        lead = Lead.objects.select_for_update().for_client(client).first()
+        if lead is not None and lead.status not in CLOSED_STATUSES:
+            return lead
+    return Lead.objects.create(client=client, last_inbound_at=first_inbound)
 
 
 def _is_artist(client):
-    artist = settings.ARTIST_PHONE.lstrip("+")
-    return bool(artist) and client.address.lstrip("+") == artist
+    # The client's address was normalised where its first message was parsed.
+    artist = normalise_address(settings.ARTIST_PHONE)
+    return bool(artist) and client.address == artist
 
 
 def _allowlisted(client):
     allowlist = settings.PILOT_ALLOWLIST
     if not allowlist:
         return True
-    return client.address.lstrip("+") in {entry.lstrip("+") for entry in allowlist}
+    return client.address in {normalise_address(entry) for entry in allowlist}
 
 
 def _notice(client, body):
@@ -362,6 +416,6 @@ def record_status_update(update):
                 )
         except IntegrityError:
             return False
-        # A receipt can beat the worker recording the provider's id; outbox.deliver applies
+        # A receipt can beat the worker recording the provider's id; the send task applies
         # it then.
-        return outbox.apply_receipts(update.channel, update.external_id, recipient=update.recipient)
+        return tasks.apply_receipts(update.channel, update.external_id, recipient=update.recipient)

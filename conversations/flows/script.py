@@ -5,8 +5,11 @@ Every reader of an answer goes through `parse_for`, so the step validation, the 
 qualification checks understand a value the same way.
 """
 
+import copy
 from contextlib import suppress
 from decimal import Decimal
+
+from django.db import connection
 
 from conversations import wording
 from conversations.models import Answer, Question, StudioSettings
@@ -121,6 +124,12 @@ def prompt(turn):
 
 def record(turn, question, text, parsed):
     """Append the answer, copy its facts onto the lead and clear the field's failure count."""
+    store_answer(turn, question, text, parsed)
+    turn.update_lead(**answer_columns(turn, question, parsed.value))
+
+
+def store_answer(turn, question, text, parsed):
+    """Append the answer row (answers are append-only; the newest counts)."""
     Answer.objects.create(
         lead=turn.lead,
         question_key=question.key,
@@ -128,12 +137,15 @@ def record(turn, question, text, parsed):
         value=parsed.value,
         message=turn.message,
     )
-    facts = facts_for(question, parsed.value)
-    # The field's failure count is cleared in the same UPDATE as its facts.
+
+
+def answer_columns(turn, question, value):
+    """The lead columns an answer writes: its facts, and its field's failure count cleared."""
+    columns = facts_for(question, value)
     failures = dict(turn.lead.parse_failures or {})
     if failures.pop(question.key, None) is not None:
-        facts["parse_failures"] = failures
-    turn.update_lead(**facts)
+        columns["parse_failures"] = failures
+    return columns
 
 
 def media_text(turn):
@@ -158,3 +170,41 @@ def clear_failures(turn, key):
     failures = dict(turn.lead.parse_failures or {})
     if failures.pop(key, None) is not None:
         turn.update_lead(parse_failures=failures)
+
+
+# -- the per-process cache -----------------------------------------------------------------
+
+
+class CachedConfig:
+    """The script and the studio settings as of one config version, kept by each process.
+
+    The version (migration 0011) changes with every write to either table, so a process that
+    reads it under the sender's lock never uses a script older than the one committed.
+    """
+
+    def __init__(self):
+        self._key = None
+        self._script = ()
+        self._studio = None
+
+    def _current(self, version):
+        key = (connection.settings_dict["NAME"], version)
+        if version is None or key != self._key:
+            script = tuple(Question.objects.script())
+            studio, created = StudioSettings.objects.get_or_create(pk=1)
+            # Creating the settings row moved the version on: `version` no longer names this.
+            if version is None or created:
+                return script, studio
+            self._key, self._script, self._studio = key, script, studio
+        return self._script, self._studio
+
+    def script(self, version):
+        """The active questions in order, as of `version` (None: read them now, uncached)."""
+        return list(self._current(version)[0])
+
+    def studio(self, version):
+        """A private copy of the studio settings as of `version` (None: read now, uncached)."""
+        return copy.copy(self._current(version)[1])
+
+
+CONFIG = CachedConfig()
