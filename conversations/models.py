@@ -141,6 +141,18 @@ class LeadQuerySet(models.QuerySet):
     def for_client(self, client):
         return self.filter(client=client).order_by("-created_at", "-id")
 
+    def in_id_batches(self, *fields, batch_size):
+        """(pk, *fields) rows in id order, read a batch at a time: memory stays flat."""
+        after = 0
+        while True:
+            batch = list(
+                self.filter(pk__gt=after).order_by("pk").values_list("pk", *fields)[:batch_size]
+            )
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1][0]
+
 
 def _transition(name, **kwargs):
     """A django-fsm transition whose sources and target come from the one table."""

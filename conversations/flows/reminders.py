@@ -85,19 +85,8 @@ class Candidate:
 
 def candidates(window, now, batch_size=BATCH_SIZE):
     """Due leads in id order, a batch at a time (keyset pagination)."""
-    after = 0
-    while True:
-        batch = list(
-            window.due(now)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "quiet_since")[:batch_size]
-        )
-        for lead_id, since in batch:
-            yield Candidate(lead_id, since, window)
-        if len(batch) < batch_size:
-            return
-        after = batch[-1][0]
+    for lead_id, since in window.due(now).in_id_batches("quiet_since", batch_size=batch_size):
+        yield Candidate(lead_id, since, window)
 
 
 def count_due(plan, now):

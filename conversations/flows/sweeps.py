@@ -93,19 +93,10 @@ class Candidate:
 
 def candidates(rule, now, batch_size=BATCH_SIZE):
     """Due leads in id order, read a batch at a time (keyset pagination: memory stays flat)."""
-    after = 0
-    while True:
-        batch = list(
-            rule.due(now)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "status", "quiet_since")[:batch_size]
-        )
-        for lead_id, status, since in batch:
-            yield Candidate(lead_id, status, since, rule)
-        if len(batch) < batch_size:
-            return
-        after = batch[-1][0]
+    for lead_id, status, since in rule.due(now).in_id_batches(
+        "status", "quiet_since", batch_size=batch_size
+    ):
+        yield Candidate(lead_id, status, since, rule)
 
 
 def count_due(plan, now):

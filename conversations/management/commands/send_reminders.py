@@ -1,14 +1,11 @@
 """Nudge QUALIFYING clients who went quiet; run by cron (docs/operations.md)."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
 from conversations.flows import reminders
 from conversations.flows.sweeps import FAILED
-from conversations.management.commands.sweep_stale import hours
+from conversations.management.sweeping import hours, run_with_progress
 
 
 class Command(BaseCommand):
@@ -33,24 +30,22 @@ class Command(BaseCommand):
             abandon_after=options["abandon_after_hours"],
         )
         now = timezone.now()
-        total = reminders.count_due(plan, now) if sys.stderr.isatty() else None
-        with tqdm(total=total, unit="lead", disable=total is None, file=sys.stderr) as bar:
-
-            def report(candidate, outcome):
-                bar.update(1)
-                if dry_run:
-                    with tqdm.external_write_mode():
-                        self.stdout.write(
-                            f"would send the {candidate.window.kind} reminder to lead "
-                            f"#{candidate.lead_id}"
-                        )
-
-            outcomes = reminders.send_reminders(
+        outcomes = run_with_progress(
+            self,
+            lambda report: reminders.send_reminders(
                 plan, now=now, dry_run=dry_run, batch_size=batch_size, report=report
-            )
+            ),
+            count=lambda: reminders.count_due(plan, now),
+            describe=describe,
+            dry_run=dry_run,
+        )
         self.stdout.write(summary(outcomes, dry_run))
         if outcomes[FAILED]:
             raise CommandError(f"{outcomes[FAILED]} reminder(s) failed; see the log above")
+
+
+def describe(candidate):
+    return f"would send the {candidate.window.kind} reminder to lead #{candidate.lead_id}"
 
 
 def summary(outcomes, dry_run):

@@ -1,25 +1,10 @@
 """Abandon quiet consultations and mark idle leads stale; run by cron (docs/operations.md)."""
 
-import argparse
-import sys
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
 from conversations.flows import sweeps
-
-
-def hours(value):
-    """A threshold flag: a positive number of hours."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of hours, got {value!r}")
-    return timedelta(hours=number)
+from conversations.management.sweeping import hours, run_with_progress
 
 
 class Command(BaseCommand):
@@ -44,19 +29,15 @@ class Command(BaseCommand):
             stale_after=options["stale_after_hours"],
         )
         now = timezone.now()
-        # The bar only on a terminal; its total costs one counting query per rule.
-        total = sweeps.count_due(plan, now) if sys.stderr.isatty() else None
-        with tqdm(total=total, unit="lead", disable=total is None, file=sys.stderr) as bar:
-
-            def report(candidate, outcome):
-                bar.update(1)
-                if dry_run:
-                    with tqdm.external_write_mode():
-                        self.stdout.write(describe(candidate))
-
-            outcomes = sweeps.sweep(
+        outcomes = run_with_progress(
+            self,
+            lambda report: sweeps.sweep(
                 plan, now=now, dry_run=dry_run, batch_size=batch_size, report=report
-            )
+            ),
+            count=lambda: sweeps.count_due(plan, now),
+            describe=describe,
+            dry_run=dry_run,
+        )
         self.stdout.write(summary(outcomes, dry_run))
         if outcomes[sweeps.FAILED]:
             raise CommandError(f"{outcomes[sweeps.FAILED]} lead(s) failed; see the log above")
