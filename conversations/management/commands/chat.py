@@ -1,5 +1,6 @@
 """`manage.py chat PHONE`: talk to the bot in the terminal, through the real inbound path."""
 
+import logging
 import sys
 import uuid
 
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="the client's WhatsApp profile name")
 
     def handle(self, *args, phone, name="", **options):
+        if options["verbosity"] < 2:
+            # The conversation is the output; the app's INFO lines would interleave with it.
+            logging.getLogger("conversations").setLevel(logging.WARNING)
         address = normalise_address(phone.strip())
         stdin = options.get("stdin") or sys.stdin
         self.stdout.write(f"Chatting as {address}. Ctrl-D to finish.")
