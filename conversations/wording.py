@@ -410,6 +410,7 @@ def artist_tour_reason(city, places):
 def artist_handover_reason(kind, detail=""):
     """The handover reason stored on the lead and shown to the artist."""
     reasons = {
+        "artist": "The artist took over",
         "human": "Client asked for a person",
         "refund": "Client asked about a refund",
         "delete_data": "Client asked to delete their data",

@@ -6,8 +6,8 @@ because of it is decided here.
 
 from django.db import transaction
 
-from conversations import outbox, transitions
-from conversations.flows import resume
+from conversations import outbox, transitions, wording
+from conversations.flows import handover, resume
 
 # What a person decides (DESIGN.md §3): the verdict on an enquiry, taking over and handing
 # back, the booking steps, and closing or reopening a lead that is going nowhere. The rest
@@ -44,8 +44,12 @@ def act(lead, name, *, reason, actor):
         raise BotOnly(f"{name!r} is the bot's own transition, not an artist's")
     with transaction.atomic():
         lead = transitions.transition(lead, name, reason=reason, actor=actor)
+        if name == "hand_over":
+            handover.record_reason(lead, reason or wording.artist_handover_reason("artist"))
         if name == "resume":
-            # Back to the bot: the client hears the question they were on again.
+            # Back to the bot: the client hears the question they were on again, unless the
+            # artist has just written to them (then their reply answers the question).
+            resume.clear_reason(lead)
             resume.reask(lead)
     return lead
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from conversations import outbox, wording
 from conversations.flows import script
-from conversations.models import Question, StudioSettings
+from conversations.models import Lead, Question, StudioSettings
 from conversations.parsing import Intent, format_money
 
 # Intents that mean "a person should answer this", and the handover kind each one names.
@@ -30,6 +30,14 @@ def hand_over(turn, kind, detail=""):
     turn.update_lead(handover_reason=reason[:255], last_holding_reply_at=None)
     turn.reply(wording.handover(turn.lead, kind), purpose="handover")
     note_to_artist(packet(turn.lead, reason, current=turn.message), lead=turn.lead)
+
+
+def record_reason(lead, reason):
+    """A new handover episode (the artist's own, from the admin or the API): its reason."""
+    fields = {"handover_reason": reason[:255], "last_holding_reply_at": None}
+    Lead.objects.filter(pk=lead.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(lead, name, value)
 
 
 def hand_over_after_failures(turn, count, kind, detail=""):

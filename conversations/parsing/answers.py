@@ -74,7 +74,9 @@ def _dimensions(text: str, **options: Any) -> ParsedAnswer:
 
 def _budget(text: str, **options: Any) -> ParsedAnswer:
     budget = parse_budget(text, **options)
-    value = {"amount_minor": budget.amount_minor, "currency": budget.currency}
+    value: dict[str, Any] = {"amount_minor": budget.amount_minor, "currency": budget.currency}
+    if budget.max_minor is not None:
+        value["max_minor"] = budget.max_minor
     return ParsedAnswer(value, budget.display)
 
 

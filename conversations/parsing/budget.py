@@ -1,4 +1,5 @@
-"""Budget answers ("£1,200", "1.5k", "400-500", "about 300 quid") as an amount in minor units."""
+"""Budget answers ("£1,200", "1.5k", "400-500", "about 300 quid") as an amount in minor units;
+a range keeps both ends."""
 
 from __future__ import annotations
 
@@ -70,16 +71,24 @@ _NEGATIVE_WORDS = re.compile(r"\b(?:minus|negative)\s+[£€$]?\s*\d", re.IGNORE
 _A_GRAND = re.compile(r"\ba (grand|thousand|k)\b", re.IGNORECASE)
 
 
+# Above this many units of the studio's own currency a budget is a slip ("400k"), not a plan.
+PLAUSIBLE_MAXIMUM = 50_000
+
+
 @dataclass(frozen=True)
 class Budget:
-    """An amount in the currency's minor unit (pence, cents) and its ISO 4217 code."""
+    """An amount in the currency's minor unit (pence, cents) and its ISO 4217 code; a range
+    ("£500-600") keeps its upper end in `max_minor`."""
 
     amount_minor: int
     currency: str
+    max_minor: int | None = None
 
     @property
     def display(self) -> str:
-        return format_money(self.amount_minor, self.currency)
+        if self.max_minor is None:
+            return format_money(self.amount_minor, self.currency)
+        return format_money_range(self.amount_minor, self.max_minor, self.currency)
 
 
 @dataclass
@@ -107,6 +116,15 @@ def format_money(amount_minor: int, currency: str) -> str:
     text = f"{major:,.0f}" if major == major.to_integral_value() else f"{major:,.{exp}f}"
     symbol = _DISPLAY_SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def format_money_range(low_minor: int, high_minor: int, currency: str) -> str:
+    """'£500–600', '1,000–1,500 CHF': the currency written once."""
+    low, high = format_money(low_minor, currency), format_money(high_minor, currency)
+    symbol = _DISPLAY_SYMBOLS.get(currency)
+    if symbol:
+        return f"{low}–{high.removeprefix(symbol)}"
+    return f"{low.removesuffix(f' {currency}')}–{high}"
 
 
 @cache
@@ -167,8 +185,10 @@ def _amounts(text: str) -> list[_Amount]:
     return found
 
 
-def _link_ranges(amounts: list[_Amount], text: str) -> None:
-    """In "400-500 pounds" or "1-2k" the lower bound takes the upper bound's unit."""
+def _link_ranges(amounts: list[_Amount], text: str) -> dict[int, _Amount]:
+    """In "400-500 pounds" or "1-2k" the lower bound takes the upper bound's unit; returns
+    each range's upper end by the position of its lower end."""
+    upper = {}
     for low, high in itertools.pairwise(amounts):
         if not RANGE_GAP.match(text[low.end : high.start]):
             continue
@@ -176,6 +196,13 @@ def _link_ranges(amounts: list[_Amount], text: str) -> None:
             low.currency = high.currency
         if low.multiplier == 1 and high.multiplier != 1 and low.number < high.number:
             low.multiplier = high.multiplier
+        if high.currency in (None, low.currency):
+            upper[low.start] = high
+    return upper
+
+
+def _minor(value: Decimal, currency: str) -> int:
+    return int(value.scaleb(exponent(currency)).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _is_negative(text: str) -> bool:
@@ -190,8 +217,10 @@ def parse_budget(
     minimum: int = 50,
     default_currency: str = "GBP",
     maximum: int = 1_000_000,
+    plausible: int = PLAUSIBLE_MAXIMUM,
 ) -> Budget:
-    """Parse a budget; a range gives its lower bound. `minimum`/`maximum` are major units."""
+    """Parse a budget; a range keeps both ends. `minimum`, `maximum` and `plausible` (the most
+    believable in the default currency) are major units."""
     cleaned = (text or "").strip().replace("\u00a0", " ")
     if not cleaned:
         raise ParseError("Please give a budget, for example £400.")
@@ -202,7 +231,7 @@ def parse_budget(
     amounts = _amounts(cleaned)
     if not amounts:
         raise ParseError("I couldn't find an amount. Please give a number, for example £400.")
-    _link_ranges(amounts, cleaned)
+    upper = _link_ranges(amounts, cleaned)
     chosen = next((a for a in amounts if a.currency), amounts[0])
     currency = chosen.currency or default_currency
     value = chosen.value
@@ -214,4 +243,14 @@ def parse_budget(
         raise ParseError(f"The minimum budget is {minimum_text}.")
     if value > maximum:
         raise ParseError("That amount looks too large. Please give your budget in numbers.")
-    return Budget(int(value.scaleb(exp).to_integral_value(rounding=ROUND_HALF_UP)), currency)
+    if currency == default_currency and value > plausible:
+        example = format_money(400 * 10**exp, currency)
+        raise ParseError(
+            f"{format_money(_minor(value, currency), currency)} is more than a tattoo usually "
+            f"costs. Please reply with your budget, for example {example}."
+        )
+    high = upper.get(chosen.start)
+    high_value = high.value if high is not None else None
+    if high_value is not None and value < high_value <= min(maximum, plausible):
+        return Budget(_minor(value, currency), currency, _minor(high_value, currency))
+    return Budget(_minor(value, currency), currency)

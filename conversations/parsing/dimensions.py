@@ -24,6 +24,12 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 
+# A times sign with no number on one side: "10x" or "x12" is half a size, not a square.
+_HALF_SIZE = re.compile(
+    r"(?:^|\s)(?:[x×*]|by)\s*\d|\d\s*(?:(?:cm|mm|inch(?:es)?|in|\"|''|”|″)\s*)?(?:[x×*]|by)\s*[.!?]*$",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class Dimensions:
@@ -68,6 +74,8 @@ def parse_dimensions(text: str, *, max_cm: int | Decimal = 100) -> Dimensions:
         raise ParseError("Please give the size in numbers, for example 10 x 15 cm.")
     if len(matches) > 2:
         raise ParseError("Please give just width and height, for example 10 x 15 cm.")
+    if len(matches) == 1 and _HALF_SIZE.search(cleaned):
+        raise ParseError("Please give both width and height, for example 10 x 15 cm.")
     # Check "10 - 15" (a range, not a negative height) before any minus sign.
     if len(matches) == 2 and RANGE_GAP.match(cleaned[matches[0].end() : matches[1].start("num")]):
         raise ParseError("Please give width and height, for example 10 x 15 cm.")

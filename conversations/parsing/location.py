@@ -46,13 +46,21 @@ _COUNTRY_ALIASES = {
     "cape verde": "CV",
     "burma": "MM",
     "vatican city": "VA",
+    "gb": "GB",
 }
 # Abbreviations that would otherwise read as a country code ("LA" is Laos) or nothing at all.
 _CITY_ALIASES = {"la": "los angeles", "sf": "san francisco"}
 
 _FLEXIBLE = re.compile(
-    r"\b(?:any ?where|any ?place|flexible|wherever|no preference|"
-    r"(?:do not|don'?t|doesn'?t|does not) (?:mind|matter)|not fussed)\b",
+    r"\b(?:any ?where|any ?place|any|flexible|wherever|no preference|not bothered|"
+    r"(?:do not|don'?t|doesn'?t|does not) (?:mind|matter|care)|not fussed)\b",
+    re.IGNORECASE,
+)
+# "Same" at the travel question: the place the client already gave as home.
+_SAME_AS_HOME = re.compile(
+    r"^(?:the )?(?:same(?: (?:city|place|town|one|as (?:home|above|before|my city)))?|"
+    r"here(?: too| as well)?|there(?: too| as well)?|where i live|my (?:home )?(?:city|town)|"
+    r"home(?: city| town)?)(?: (?:please|thanks|too|as well))?$",
     re.IGNORECASE,
 )
 _NON_ANSWERS = {
@@ -68,6 +76,9 @@ _NON_ANSWERS = {
     "none",
     "nothing",
     "no",
+    "nope",
+    "nah",
+    "no thanks",
     "yes",
     "same",
     "same as above",
@@ -87,6 +98,15 @@ _SPLIT = re.compile(r"\s*(?:,|;|/|\n|\s-\s|\s–\s)\s*")
 _PLACE_LIKE = re.compile(r"^[^\W\d_]+(?:(?:[\s'’.\-]|\.\s)+[^\W\d_]+)*\.?$")
 _MAX_PLACE_WORDS = 4
 _MAX_WORDS = 8
+_MIN_TYPED_LETTERS = 3  # "a", "x", "zz" are not places we can keep as typed
+# The rest of a sentence around a place: "manchester is fine", "probably Leeds please".
+_SENTENCE_TEXT = (
+    "is its it fine ok okay please pls thanks thank you would be great good works for me "
+    "probably think guess just really actually then so yeah yes yep id say prefer like love "
+    "ideally maybe perhaps mostly usually now right currently at the moment too also as well "
+    "live living based in from near work am im we are were i either or"
+)
+_SENTENCE_WORDS = frozenset(_SENTENCE_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -330,6 +350,40 @@ def _with_trailing_country(text: str) -> Location | None:
     return None
 
 
+def _in_sentence(text: str) -> Location | None:
+    """A known city or country among sentence words: "manchester is fine" is Manchester."""
+    words = text.split()
+    for size in range(min(len(words) - 1, _MAX_PLACE_WORDS), 0, -1):
+        for start in range(len(words) - size + 1):
+            rest = words[:start] + words[start + size :]
+            if not all(place_key(word) in _SENTENCE_WORDS for word in rest):
+                continue
+            window = " ".join(words[start : start + size])
+            if place_key(window) in _SENTENCE_WORDS:
+                continue
+            if found := _country_or_city(window, fuzzy=False):
+                return found
+    return None
+
+
+def country_is_certain(location: Location) -> bool:
+    """True when the city alone names its country: no namesake elsewhere half its size.
+
+    "Manchester" is in the UK (Manchester, New Hampshire is a quarter of it); "Valencia" is
+    not certain (Valencia, Venezuela is larger than Valencia, Spain).
+    """
+    if not location.city or not location.country_code:
+        return bool(location.country_code) and not location.city
+    for index in _cities():
+        cities = index.get(place_key(location.city), ())
+        if cities:
+            top = max(c.population for c in cities if c.country_code == location.country_code)
+            return not any(
+                c.country_code != location.country_code and c.population * 2 >= top for c in cities
+            )
+    return True
+
+
 def _clean(text: str) -> str:
     cleaned = " ".join((text or "").replace("’", "'").split()).strip(" .!?")
     cleaned = _LEAD_IN.sub("", cleaned)
@@ -349,12 +403,21 @@ def _resolve(text: str) -> Location | None:
     return _country_or_city(text, fuzzy=False) or _with_trailing_country(text)
 
 
-def parse_location(text: str) -> Location:
-    """Parse a city, optionally with a country; a country alone; or "anywhere" (flexible)."""
+def parse_location(
+    text: str, *, allow_flexible: bool = True, home: Location | None = None
+) -> Location:
+    """Parse a city, optionally with a country; a country alone; "anywhere" (flexible, when
+    `allow_flexible`); or "same"/"here" meaning `home`, the client's own city."""
     cleaned = _clean(text)
     if not cleaned:
         raise ParseError("Please tell me the city you're in, for example London.")
+    if _SAME_AS_HOME.match(place_key(cleaned)):
+        if home is not None and (home.city or home.country_code):
+            return home
+        raise ParseError("Please tell me the city by name, for example London.")
     if _FLEXIBLE.search(cleaned):
+        if not allow_flexible:
+            raise ParseError("Please tell me the city you live in, for example London.")
         rest = _clean(_FLEXIBLE.sub(" ", cleaned).strip(" ,.-"))
         code = _lookup_country(rest) if rest else None
         return _location("", code or "", flexible=True)
@@ -362,13 +425,26 @@ def parse_location(text: str) -> Location:
         raise ParseError("Please tell me the city you're in, for example London.")
     if len(cleaned.split()) > _MAX_WORDS:
         raise ParseError("Please reply with just the city, for example London.")
-    found = _resolve(cleaned) or _country_or_city(cleaned, fuzzy=True)
+    found = _resolve(cleaned) or _country_or_city(cleaned, fuzzy=True) or _in_sentence(cleaned)
     if found:
         return found
-    if _looks_like_place(cleaned):
+    letters = sum(ch.isalpha() for ch in cleaned)
+    if _looks_like_place(cleaned) and letters >= _MIN_TYPED_LETTERS and not _all_sentence(cleaned):
         # A village or district geonames doesn't list: keep the client's words.
         return _location(_typed_city(cleaned), "")
     raise ParseError("I didn't recognise that place. Please reply with a city, for example London.")
+
+
+def _lowercase_code(text: str) -> str | None:
+    """At the country question a bare code is a country whatever its case: "gb", "fr", "deu"."""
+    compact = text.replace(".", "").replace(" ", "")
+    if compact.isalpha() and len(compact) in (2, 3):
+        return _country_codes().get(compact.upper())
+    return None
+
+
+def _all_sentence(text: str) -> bool:
+    return all(place_key(word) in _SENTENCE_WORDS for word in text.split())
 
 
 def parse_country(text: str) -> Location:
@@ -378,7 +454,9 @@ def parse_country(text: str) -> Location:
         raise ParseError("Please tell me the country, for example United Kingdom.")
     if _FLEXIBLE.search(cleaned):
         return _location("", "", flexible=True)
-    found = _country_or_city(cleaned, fuzzy=True) or _resolve(cleaned)
+    if code := _lowercase_code(cleaned):
+        return _location("", code)
+    found = _country_or_city(cleaned, fuzzy=True) or _resolve(cleaned) or _in_sentence(cleaned)
     if found and found.country_code:
         return found
     raise ParseError("I didn't recognise that country. Please reply with its name, e.g. France.")

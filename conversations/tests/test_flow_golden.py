@@ -18,6 +18,7 @@ from conversations.models import (
     Status,
     TourStop,
 )
+from conversations.tests.test_flow_handover import api_as_artist, api_resume, handed_over_at
 from conversations.tests.test_flow_support import HAPPY_ANSWERS, MODES, Chat, photo
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +348,38 @@ def test_replies_are_only_queued_never_sent_inside_the_flow(
     chat.say("hi")
     assert {m.status for m in Message.objects.outbound()} == {"queued"}
     assert len(httpserver.log) == 0
+
+
+def test_a_hand_back_right_after_an_artist_reply_lets_the_client_answer_first(
+    make_client, seeded_script, artist_phone
+):
+    chat = handed_over_at(make_client, seeded_script, "style", mode="webhook")
+    artist_flow.reply(chat.lead, "Hi Robin, fine line would suit a peony.", actor="artist:ink")
+    sent = Message.objects.outbound().filter(client=chat.client).count()
+    artist_flow.act(chat.lead, "resume", reason="replied", actor="artist:ink")
+    assert chat.lead.status == Status.QUALIFYING
+    assert chat.lead.handover_reason == ""
+    assert Message.objects.outbound().filter(client=chat.client).count() == sent
+
+    # The client's next message is the answer to the question they were on.
+    assert seeded_script[4].prompt in chat.say("Fine line please")
+    assert chat.lead.current_answers()["style"].text == "Fine line please"
+
+    # A second episode, resumed twice from the API: one re-ask, the second resume refused.
+    chat.say("I'd like to speak to the artist")
+    assert chat.lead.handover_reason == "Client asked for a person"
+    api = api_as_artist()
+    sent = Message.objects.outbound().filter(client=chat.client).count()
+    statuses = [api_resume(api, chat.lead).status_code for _ in range(2)]
+    assert statuses == [200, 409]
+    [reasked] = Message.objects.outbound().filter(client=chat.client).order_by("pk")[sent:]
+    assert seeded_script[4].prompt in reasked.body
+
+
+def test_a_correction_to_a_budget_range_keeps_the_range(make_client, seeded_script):
+    chat = Chat(make_client(), "webhook")
+    chat.say("hi")
+    chat.answer_until(None, seeded_script)
+    corrected = chat.say("change budget to 500-600")
+    assert "Budget: £500–600" in corrected
+    assert chat.lead.current_answers()["budget"].value["max_minor"] == 60000

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from conversations import transitions
 from conversations.flows import artist as artist_flow
+from conversations.flows import resume as resume_flow
 from conversations.models import Client, Lead, Message, Status, StudioSettings
 from conversations.tests.test_flow_support import Chat
 
@@ -127,10 +128,7 @@ def test_resume_to_the_tour_offer_asks_again_with_buttons(make_client, seeded_sc
 
 def test_resume_through_the_api_reasks_the_question(make_client, seeded_script):
     chat = handed_over_at(make_client, seeded_script, "style")
-    user = get_user_model().objects.create_superuser("artist", "a@example.com", "pw-12345")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    response = api.post(
+    response = api_as_artist().post(
         f"/api/leads/{chat.lead.pk}/transitions/",
         {"transition": "resume", "reason": "called them"},
         format="json",
@@ -171,3 +169,110 @@ def test_the_handover_packet_through_the_webhook(make_client, seeded_script, art
     [packet] = to_artist()
     assert "speak to the artist" in packet.body
     assert chat.lead.handover_reason == "Client asked for a person"
+
+
+def api_as_artist():
+    user = get_user_model().objects.create_superuser("artist", "a@example.com", "pw-12345")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return api
+
+
+def api_resume(api, lead):
+    return api.post(
+        f"/api/leads/{lead.pk}/transitions/", {"transition": "resume", "reason": ""}, format="json"
+    )
+
+
+def test_resume_right_after_the_artists_reply_waits_for_the_client(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.reply(chat.lead, "Hi! Happy to chat — fine line suits that well.", actor="artist")
+    before = Message.objects.outbound().count()
+    lead = artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    assert lead.status == Status.QUALIFYING
+    assert Message.objects.outbound().count() == before
+
+
+def test_after_a_quiet_hand_back_the_clients_next_message_answers_the_current_question(
+    make_client, seeded_script
+):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.reply(chat.lead, "Sure, let's keep going.", actor="artist")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    reply = chat.say("Fine line, black and grey")
+    assert seeded_script[4].prompt in reply
+    assert chat.lead.current_answers()["style"].text == "Fine line, black and grey"
+
+
+def test_the_clients_continue_after_the_artists_reply_reasks_the_question(
+    make_client, seeded_script
+):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.reply(chat.lead, "Back to the bot now.", actor="artist")
+    assert seeded_script[3].prompt in chat.say("continue")
+
+
+def test_a_second_resume_in_one_episode_sends_nothing_more(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    api = api_as_artist()
+    assert api_resume(api, chat.lead).status_code == 200
+    sent = Message.objects.outbound().count()
+    assert api_resume(api, chat.lead).status_code == 409
+    assert Message.objects.outbound().count() == sent
+
+
+def test_reasking_twice_in_one_episode_sends_once(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    lead = transitions.transition(chat.lead, "resume", reason="", actor="artist")
+    assert resume_flow.reask(lead) is not None
+    assert resume_flow.reask(lead) is None
+
+
+def test_a_new_episode_may_reask_again(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    chat.say("I want a refund")
+    before = Message.objects.outbound().count()
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    [reasked] = Message.objects.outbound().order_by("pk")[before:]
+    assert seeded_script[3].prompt in reasked.body
+
+
+@pytest.mark.parametrize("door", ["artist", "client"])
+def test_resume_clears_the_handover_reason(make_client, seeded_script, door):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    if door == "artist":
+        artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    else:
+        chat.say("continue")
+    assert chat.lead.status == Status.QUALIFYING
+    assert chat.lead.handover_reason == ""
+
+
+def test_the_artists_own_hand_over_records_its_own_reason(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    lead = artist_flow.act(chat.lead, "hand_over", reason="Calling them", actor="artist")
+    assert lead.handover_reason == "Calling them"
+    assert Lead.objects.get(pk=lead.pk).handover_reason == "Calling them"
+
+
+def test_the_artists_hand_over_without_a_reason_says_who_took_over(make_client, seeded_script):
+    chat = handed_over_at(make_client, seeded_script, "style")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    artist_flow.act(chat.lead, "hand_over", reason="", actor="artist")
+    assert chat.lead.handover_reason == "The artist took over"
+
+
+def test_a_budget_range_reads_the_same_to_the_client_and_the_artist(
+    make_client, seeded_script, artist
+):
+    chat = Chat(make_client(), "flow")
+    chat.say("hi")
+    chat.answer_until(None, seeded_script, {"budget": "£500-600"})
+    summary = Message.objects.outbound().filter(lead=chat.lead).last().body
+    chat.say("can I talk to a human")
+    [packet] = to_artist()
+    assert "Budget: £500–600" in summary
+    assert "Budget: £500–600" in packet.body
+    assert chat.lead.budget_minor == 50000
