@@ -16,10 +16,16 @@ MIDDLEWARE = []
 USE_TZ = True
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "bench-app-secret")
 DATABASES = {
-    # As the product's: persistent, no health check, the deadline backend.
+    # As the product's: persistent, no health check, the deadline backend, server-side binding
+    # with prepared statements.
     "default": dj_database_url.parse(
         os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=False
     )
 }
 DATABASES["default"]["ENGINE"] = "leadbot.postgres"
-DATABASES["default"]["OPTIONS"] = {"connect_timeout": 5, "wait_timeout": 10}
+DATABASES["default"]["OPTIONS"] = {
+    "connect_timeout": 5,
+    "wait_timeout": 10,
+    "server_side_binding": True,
+    "prepare_threshold": 2,
+}

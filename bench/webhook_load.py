@@ -197,7 +197,11 @@ def statements_per_kind():
             trace.seek(0)
             lines = trace.read().decode(errors="replace").splitlines()
         fields = (line.split("\t") for line in lines)
-        return sum(1 for f in fields if len(f) >= 4 and f[1] == "F" and f[3] in ("Query", "Sync"))
+        # A simple query or an extended-protocol Execute (a one-off Parse of a statement being
+        # prepared executes nothing).
+        return sum(
+            1 for f in fields if len(f) >= 4 and f[1] == "F" and f[3] in ("Query", "Execute")
+        )
 
     assert not transaction.get_connection().in_atomic_block
     # Another client first: a worker that has served traffic has the script cached.

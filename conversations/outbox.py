@@ -6,12 +6,16 @@ flow sends nothing and a committed one is never forgotten. Delivery is the task'
 """
 
 from django.conf import settings
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json, task_enqueued
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from conversations import tasks
 from conversations.channels.base import normalise_address
 from conversations.models import Channel, Client, Direction, Message, MessageStatus
 from conversations.tasks import OPT_OUT_CONFIRMATION
 from leadbot.logs import current_request_id
+from leadbot.postgres import rows
 
 __all__ = ["OPT_OUT_CONFIRMATION", "OptedOut", "queue_artist_note", "queue_message"]
 
@@ -41,18 +45,51 @@ def queue_message(
     if request_id := current_request_id():
         # The worker logs each send attempt under the request that queued it.
         payload[tasks.REQUEST_ID] = request_id
-    message = Message.objects.create(
-        client=client,
-        lead=lead,
-        channel=client.channel,
-        direction=Direction.OUT,
-        kind="interactive" if buttons else "text",
-        body=body,
-        payload=payload,
-        status=MessageStatus.QUEUED,
+    message = rows.insert(
+        Message(
+            client=client,
+            lead=lead,
+            channel=client.channel,
+            direction=Direction.OUT,
+            kind="interactive" if buttons else "text",
+            body=body,
+            payload=payload,
+            status=MessageStatus.QUEUED,
+        )
     )
-    tasks.send_message.enqueue(message.pk)
+    _enqueue_send(message.pk)
     return message
+
+
+def _enqueue_send(message_id):
+    """`tasks.send_message.enqueue(message_id)`, its task row written by a cached INSERT.
+
+    The row is the one django-tasks-db's DatabaseBackend writes (its `_task_to_db_task`, and
+    its pre_save receiver's `run_after`); any other backend enqueues the ordinary way.
+    """
+    task = tasks.send_message
+    backend = task.get_backend()
+    if type(backend) is not DatabaseBackend:
+        task.enqueue(message_id)
+        return
+    if (backend.alias, task.module_path) not in _VALIDATED:
+        backend.validate_task(task)  # the same task every time: checking it once is enough
+        _VALIDATED.add((backend.alias, task.module_path))
+    row = rows.insert(
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": (message_id,), "kwargs": {}}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+    )
+    task_enqueued.send(type(backend), task_result=row.task_result)
+
+
+_VALIDATED: set[tuple[str, str]] = set()
 
 
 def queue_artist_note(body, *, lead=None):

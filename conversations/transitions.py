@@ -15,6 +15,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 
 from conversations.models import TRANSITIONS, Lead, StatusChange
 from leadbot.logs import get_logger
+from leadbot.postgres import rows
 
 log = get_logger(__name__)
 
@@ -90,9 +91,18 @@ def advance_step(lead_id: int, expected_step: int, **columns: Any) -> StepAdvanc
     """
     if "status" in columns:
         raise ValueError("the status changes only through transition()")
-    advanced = Lead.objects.filter(pk=lead_id, current_step=expected_step).update(
-        current_step=F("current_step") + 1, updated_at=timezone.now(), **columns
-    )
+    if any(hasattr(value, "resolve_expression") for value in columns.values()):
+        advanced = Lead.objects.filter(pk=lead_id, current_step=expected_step).update(
+            current_step=F("current_step") + 1, updated_at=timezone.now(), **columns
+        )
+    else:
+        # The hot path's UPDATE (issue 13): one cached statement, no ORM compilation.
+        advanced = rows.update_by_pk(
+            Lead,
+            lead_id,
+            {"current_step": expected_step},
+            {"current_step": expected_step + 1, "updated_at": timezone.now(), **columns},
+        )
     if advanced:
         return StepAdvance(advanced=True, current_step=expected_step + 1)
     # Lost the race (or the lead is gone): report where the step is now.

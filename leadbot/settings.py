@@ -206,6 +206,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
         wait_timeout=DATABASE_WAIT_TIMEOUT,
         options=f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}",
+        # Parameters bound by the server, and a statement run twice on a connection prepared
+        # there: less Python per statement (no client-side quoting) and no re-planning;
+        # gunicorn CPU per message 4.6 -> 3.7 ms in make bench (issue 13). No pooler sits in
+        # between, so prepared statements are safe.
+        server_side_binding=True,
+        prepare_threshold=2,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -151,7 +151,7 @@ def replay(message_id):
 
 def _store(client, inbound, *, lead=None, status=MessageStatus.RECEIVED, error=""):
     """Insert the inbound row, already with its lead and final status (no UPDATE after)."""
-    return Message.objects.create(
+    return inbound_sql.insert_message(
         client=client,
         lead=lead,
         channel=inbound.channel,

@@ -1,8 +1,10 @@
 """The webhook's hot path in hand-written SQL: locking the sender (and their open lead).
 
 The one module where the inbound path bypasses the ORM (issue 13): the statement every message
-starts with, run through Django's connection. It returns model instances, so everything after
-it is the ORM again. It never writes a lead's status (transitions.transition() does).
+starts with, run through Django's connection, and the inbound row's INSERT. It returns model
+instances, so the flows keep their ORM objects; the answer, step and outbox writes go through
+the same cached statements (leadbot.postgres.rows). It never writes a lead's status
+(transitions.transition() does).
 """
 
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from conversations.models import OPEN_STATUSES, Client, Direction, Lead, Message
+from leadbot.postgres import rows
 
 CLIENT_FIELDS = tuple(Client._meta.concrete_fields)
 LEAD_FIELDS = tuple(Lead._meta.concrete_fields)
@@ -127,3 +130,8 @@ def _insert_sender(cursor, inbound):
         return None
     client = _instance(Client, CLIENT_CONVERTERS, row[:-1])
     return LockedSender(client, None, row[-1], seen=False, created=True)
+
+
+def insert_message(**fields) -> Message:
+    """INSERT a Message row with the cached statement (leadbot.postgres.rows): no ORM compile."""
+    return rows.insert(Message(**fields))

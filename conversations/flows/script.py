@@ -15,6 +15,7 @@ from conversations import wording
 from conversations.models import Answer, Question, StudioSettings
 from conversations.parsing import ParsedAnswer, ParseError, parse_answer, parse_media
 from conversations.questions import LOCATION_CITY
+from leadbot.postgres import rows
 
 K = Question.Kind
 
@@ -130,12 +131,14 @@ def record(turn, question, text, parsed):
 
 def store_answer(turn, question, text, parsed):
     """Append the answer row (answers are append-only; the newest counts)."""
-    Answer.objects.create(
-        lead=turn.lead,
-        question_key=question.key,
-        text=text,
-        value=parsed.value,
-        message=turn.message,
+    rows.insert(
+        Answer(
+            lead=turn.lead,
+            question_key=question.key,
+            text=text,
+            value=parsed.value,
+            message=turn.message,
+        )
     )
 
 

@@ -70,7 +70,9 @@ def test_a_replay_that_fails_again_keeps_the_message_failed(post_whatsapp):
 # The statements each main path sends PostgreSQL, pinned: a change here is a change in
 # per-message work on the hot path and should be deliberate. Counted on the wire (libpq's trace
 # of the connection), so BEGIN, COMMIT and any connection health check count too; the request
-# runs in a real transaction (transaction=True), as in production.
+# runs in a real transaction (transaction=True), as in production. A statement's Parse, sent
+# once per connection when psycopg prepares it (prepare_threshold), executes nothing and is
+# not counted.
 
 
 @contextmanager
@@ -88,9 +90,9 @@ def statements_on_the_wire():
             trace.seek(0)
             for line in trace.read().decode(errors="replace").splitlines():
                 fields = line.split("\t")
-                # A simple query, or the Sync that ends an extended-protocol (prepared) one;
-                # a statement's text may run on over more lines.
-                if len(fields) >= 4 and fields[1] == "F" and fields[3] in ("Query", "Sync"):
+                # A simple query, or the Execute of an extended-protocol (bound or prepared)
+                # one; a statement's text may run on over more lines.
+                if len(fields) >= 4 and fields[1] == "F" and fields[3] in ("Query", "Execute"):
                     sent.append(fields[4].strip()[:80] if len(fields) > 4 else fields[3])
 
 

@@ -82,6 +82,22 @@ def test_queueing_writes_the_row_and_its_send_task_together(client_in_window):
     assert task.args_kwargs["args"] == [message.pk]
 
 
+def test_the_send_task_row_is_the_one_django_tasks_writes_itself(client_in_window):
+    # The outbox writes the task row with its own cached INSERT (issue 13); the library's
+    # enqueue is the reference it must match, column for column.
+    ours = outbox.queue_message(client_in_window, "Thanks!")
+    theirs = tasks.send_message.enqueue(ours.pk)
+    columns = ("status", "args_kwargs", "priority", "task_path", "queue_name", "backend_name")
+    columns += ("run_after", "worker_ids", "return_value", "exception_class_path", "traceback")
+    ours_row, theirs_row = (
+        DBTaskResult.objects.filter(args_kwargs__args=[ours.pk]).exclude(id=theirs.id).get(),
+        DBTaskResult.objects.get(id=theirs.id),
+    )
+    assert [getattr(ours_row, c) for c in columns] == [getattr(theirs_row, c) for c in columns]
+    assert ours_row.enqueued_at is not None
+    assert tasks.send_message.get_result(str(ours_row.id)).status == theirs.status
+
+
 def test_dry_run_marks_sent_without_a_network_call(client_in_window, settings, httpserver):
     settings.OUTBOUND_DRY_RUN = True
     message = outbox.queue_message(client_in_window, "Thanks!")
