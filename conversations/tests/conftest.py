@@ -6,16 +6,18 @@ import threading
 import time
 import uuid
 from collections import deque
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from conversations import transitions
 from conversations.channels import whatsapp
-from conversations.models import TRANSITIONS, Client, Lead, Question, Status
+from conversations.models import TRANSITIONS, Client, Lead, Message, MessageStatus, Question, Status
 from conversations.questions import seed_default_script
 
 _phones = itertools.count(447700900001)
@@ -172,3 +174,33 @@ def answer_late(httpserver):
     deadline = time.monotonic() + 5
     while not httpserver.log and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+PHONE_ID = "1122334455667"
+WINDOW_ADDRESS = "447700900321"
+
+
+@pytest.fixture
+def graph(httpserver, settings):
+    """A fake Graph API; the app talks to it over HTTP exactly as to Meta's."""
+    settings.OUTBOUND_DRY_RUN = False
+    settings.WHATSAPP_API_BASE = httpserver.url_for("/v21.0")
+    settings.WHATSAPP_ACCESS_TOKEN = "test-token"
+    settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_ID
+    return httpserver
+
+
+@pytest.fixture
+def client_in_window(make_client):
+    """A client who wrote to us a minute ago, so the 24-hour window is open."""
+    person = make_client(address=WINDOW_ADDRESS)
+    Message.objects.create(
+        client=person,
+        channel="whatsapp",
+        direction="in",
+        external_id="wamid.in-1",
+        body="hi",
+        status=MessageStatus.PROCESSED,
+        created_at=timezone.now() - timedelta(minutes=1),
+    )
+    return person

@@ -30,30 +30,10 @@ ADDRESS = "447700900321"
 
 
 @pytest.fixture
-def graph(httpserver, settings):
-    """A fake Graph API; the app talks to it over HTTP exactly as to Meta's."""
-    settings.OUTBOUND_DRY_RUN = False
-    settings.WHATSAPP_API_BASE = httpserver.url_for("/v21.0")
-    settings.WHATSAPP_ACCESS_TOKEN = "test-token"
-    settings.WHATSAPP_PHONE_NUMBER_ID = "1122334455667"
+def graph(graph, settings):
+    """The fake Graph API, with a client timeout short enough to provoke read timeouts."""
     settings.OUTBOUND_TIMEOUT_SECONDS = 0.2
-    return httpserver
-
-
-@pytest.fixture
-def client_in_window(make_client):
-    """A client who wrote to us a minute ago, so the 24-hour window is open."""
-    person = make_client(address=ADDRESS)
-    Message.objects.create(
-        client=person,
-        channel="whatsapp",
-        direction="in",
-        external_id="wamid.in-1",
-        body="hi",
-        status=MessageStatus.PROCESSED,
-        created_at=timezone.now() - timedelta(minutes=1),
-    )
-    return person
+    return graph
 
 
 @pytest.fixture

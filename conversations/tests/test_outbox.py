@@ -19,37 +19,9 @@ from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
 from conversations.models import Client, Message, MessageStatus
 from conversations.tasks import attempts
-from conversations.tests.conftest import run_worker
+from conversations.tests.conftest import PHONE_ID, run_worker
 
 pytestmark = pytest.mark.django_db
-
-PHONE_ID = "1122334455667"
-
-
-@pytest.fixture
-def graph(httpserver, settings):
-    """A fake Graph API; the app talks to it over HTTP exactly as to Meta's."""
-    settings.OUTBOUND_DRY_RUN = False
-    settings.WHATSAPP_API_BASE = httpserver.url_for("/v21.0")
-    settings.WHATSAPP_ACCESS_TOKEN = "test-token"
-    settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_ID
-    return httpserver
-
-
-@pytest.fixture
-def client_in_window(make_client):
-    """A client who wrote to us a minute ago, so the 24-hour window is open."""
-    person = make_client(address="447700900321")
-    Message.objects.create(
-        client=person,
-        channel="whatsapp",
-        direction="in",
-        external_id="wamid.in-1",
-        body="hi",
-        status=MessageStatus.PROCESSED,
-        created_at=timezone.now() - timedelta(minutes=1),
-    )
-    return person
 
 
 def accepted(message_id):

@@ -18,9 +18,9 @@ from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
 from conversations.management.commands.db_worker import Worker
 from conversations.models import Message, MessageStatus
+from conversations.tests.conftest import WINDOW_ADDRESS
 from conversations.tests.servers import DbWorker, FakeGraphApi, Gunicorn, TcpProxy, database_url_for
 
-ADDRESS = "447700900654"
 WORKER_ARGS = ["--no-startup-delay", "--interval", "0.1", "--no-reload"]
 
 
@@ -38,22 +38,6 @@ def worker_env(database_url, graph, **settings):
     """Production settings (as gunicorn gets them), real sends to `graph`, and `settings`."""
     env = Gunicorn(database_url).env
     return {**env, **graph.env(), "LOG_LEVEL": "INFO", **{k: str(v) for k, v in settings.items()}}
-
-
-@pytest.fixture
-def client_in_window(make_client):
-    """A client who wrote to us a minute ago, so the 24-hour window is open."""
-    person = make_client(address=ADDRESS)
-    Message.objects.create(
-        client=person,
-        channel="whatsapp",
-        direction="in",
-        external_id="wamid.in-worker",
-        body="hi",
-        status=MessageStatus.PROCESSED,
-        created_at=timezone.now() - timedelta(minutes=1),
-    )
-    return person
 
 
 def all_sent(messages):
@@ -136,7 +120,7 @@ def test_a_sigkilled_workers_task_is_run_again_once_after_its_lease(client_in_wi
     assert "never recorded" in message.last_error
 
     record_status_update(
-        StatusUpdate("whatsapp", graph.sends[0]["id"], "delivered", timezone.now(), ADDRESS)
+        StatusUpdate("whatsapp", graph.sends[0]["id"], "delivered", timezone.now(), WINDOW_ADDRESS)
     )
     message.refresh_from_db()
     assert (message.status, message.external_id) == (MessageStatus.DELIVERED, "wamid.fake.1")
