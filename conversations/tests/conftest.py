@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from conversations import transitions
 from conversations.channels import whatsapp
+from conversations.management.commands.db_worker import Worker as LeadbotWorker
 from conversations.models import TRANSITIONS, Client, Lead, Message, MessageStatus, Question, Status
 from conversations.questions import seed_default_script
 
@@ -126,18 +126,25 @@ def post_whatsapp(client):
     return post
 
 
-def run_worker():
-    """Run every ready task the way `db_worker` does, on this connection (inside the test)."""
-    worker = Worker(
+def in_process_worker(lease_seconds, worker_id="reaper"):
+    """Our `db_worker`'s Worker (reconnects, re-queues lost tasks), as the command builds it."""
+    return LeadbotWorker(
         queue_names=["*"],
         interval=0,
         batch=True,
         backend_name="default",
         startup_delay=False,
         max_tasks=None,
-        worker_id="test-worker",
+        worker_id=worker_id,
         excluded_queue_names=[],
+        lease_seconds=lease_seconds,
+        reconnect_max_seconds=1,
     )
+
+
+def run_worker():
+    """Run every ready task the way `db_worker` does, on this connection (inside the test)."""
+    worker = in_process_worker(lease_seconds=300, worker_id="test-worker")
     ran = 0
     while (task_result := DBTaskResult.objects.ready().get_locked()) is not None:
         task_result.claim(worker.worker_id)

@@ -20,9 +20,8 @@ from werkzeug import Response
 from conversations import outbox, tasks
 from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
-from conversations.management.commands.db_worker import Worker
 from conversations.models import Message, MessageStatus
-from conversations.tests.conftest import run_worker
+from conversations.tests.conftest import in_process_worker, run_worker
 from conversations.tests.servers import database_url_for, free_port
 from conversations.tests.test_outbox import MESSAGES_PATH, accepted
 
@@ -72,18 +71,7 @@ def accepts_too_late(graph):
 
 def run_the_real_worker():
     """`manage.py db_worker --batch` in this process: runs every ready task, then returns."""
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-real-worker",
-        excluded_queue_names=[],
-        lease_seconds=300,
-        reconnect_max_seconds=1,
-    ).run()
+    in_process_worker(lease_seconds=300, worker_id="test-real-worker").run()
 
 
 def hold_in_another_connection(sql, params):

@@ -16,9 +16,8 @@ from django_tasks_db.models import DBTaskResult
 from conversations import outbox
 from conversations.channels.base import StatusUpdate
 from conversations.flows.inbound import record_status_update
-from conversations.management.commands.db_worker import Worker
 from conversations.models import Message, MessageStatus
-from conversations.tests.conftest import WINDOW_ADDRESS
+from conversations.tests.conftest import WINDOW_ADDRESS, in_process_worker
 from conversations.tests.servers import DbWorker, FakeGraphApi, Gunicorn, TcpProxy, database_url_for
 
 WORKER_ARGS = ["--no-startup-delay", "--interval", "0.1", "--no-reload"]
@@ -154,21 +153,6 @@ def test_a_send_cut_off_by_the_database_is_not_failed_and_ends_may_have_been_del
     assert len(graph.sends) == 1
     assert not DBTaskResult.objects.filter(status="FAILED").exists()
     assert "cut short by the database" in log_path.read_text()
-
-
-def in_process_worker(lease_seconds):
-    return Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="reaper",
-        excluded_queue_names=[],
-        lease_seconds=lease_seconds,
-        reconnect_max_seconds=1,
-    )
 
 
 def running_since(seconds_ago, worker_ids, client):
