@@ -236,6 +236,18 @@ def cpu_seconds(root_pid):
     return total / ticks
 
 
+def summary_of_clients(name, clients, elapsed, cpu):
+    """The summary line of one target, from every client's latencies and counts."""
+    return summary(
+        name,
+        [x for c in clients for x in c.latencies],
+        sum(c.sent for c in clients),
+        sum(c.errors for c in clients),
+        elapsed,
+        cpu,
+    )
+
+
 def summary(name, latencies, sent, errors, elapsed, cpu=None):
     latencies = sorted(latencies)
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
@@ -342,27 +354,13 @@ def main():
     results = {}
     with gunicorn(url, secret, args.workers) as server:
         clients, elapsed, cpu = drive(server, secret, args)
-    results["product"] = summary(
-        "product",
-        [x for c in clients for x in c.latencies],
-        sum(c.sent for c in clients),
-        sum(c.errors for c in clients),
-        elapsed,
-        cpu,
-    )
+    results["product"] = summary_of_clients("product", clients, elapsed, cpu)
     duplicates = sum(c.duplicates for c in clients)
     bare_env = {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
     bare_app = "django.core.wsgi:get_wsgi_application()"
     with gunicorn(url, secret, args.workers, app=bare_app, env=bare_env) as server:
         clients, elapsed, cpu = drive(server, secret, args)
-    results["bare view"] = summary(
-        "bare view",
-        [x for c in clients for x in c.latencies],
-        sum(c.sent for c in clients),
-        sum(c.errors for c in clients),
-        elapsed,
-        cpu,
-    )
+    results["bare view"] = summary_of_clients("bare view", clients, elapsed, cpu)
     pgbench = run_pgbench(url, args)
     if pgbench is not None:
         latencies, failed = pgbench
