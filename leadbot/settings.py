@@ -65,6 +65,13 @@ TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Deposits by card (Stripe Checkout): unset STRIPE_SECRET_KEY means deposits are paid by bank
+# transfer and the artist marks them paid. Tests point STRIPE_API_BASE at a local fake.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_CHECKOUT_SUCCESS_URL = os.environ.get("STRIPE_CHECKOUT_SUCCESS_URL", "")
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+# How long a deposit link stays payable (Stripe allows 30 minutes to 24 hours).
+DEPOSIT_LINK_HOURS = float(os.environ.get("DEPOSIT_LINK_HOURS", "24"))
 ARTIST_PHONE = os.environ.get("ARTIST_PHONE", "")
 # An approved WhatsApp template with one body parameter, for notes outside the 24-hour window.
 ARTIST_NOTIFICATION_TEMPLATE = os.environ.get("ARTIST_NOTIFICATION_TEMPLATE", "")
@@ -140,6 +147,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Before django_tasks_db: its `db_worker` command is conversations' (survives the database).
     "conversations",
+    "bookings",
+    "django.contrib.postgres",
     "django_tasks",
     "django_tasks_db",
     "django_fsm",

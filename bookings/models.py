@@ -1,0 +1,298 @@
+"""The artist's diary: when they work, and the time leads hold or have booked.
+
+`bookings` never imports `conversations`: a lead is referred to by the string
+"conversations.Lead", so the domain app can import this one and not the other way round.
+"""
+
+import secrets
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# A whole working day: what an XL session (or each of its days) takes.
+WHOLE_DAY = timedelta(days=1)
+
+
+class Availability(models.Model):
+    """When the artist works and how sessions are spaced; one row, edited in the admin."""
+
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    buffer_minutes = models.PositiveIntegerField(
+        default=30, help_text="Free time after every session (clean-up, a break)"
+    )
+    minimum_notice_hours = models.PositiveIntegerField(
+        default=48, help_text="No session is offered sooner than this"
+    )
+    look_ahead_days = models.PositiveIntegerField(
+        default=60, help_text="No session is offered further ahead than this"
+    )
+    slots_to_offer = models.PositiveSmallIntegerField(default=4)
+    small_session_hours = models.DecimalField(max_digits=4, decimal_places=2, default=2)
+    medium_session_hours = models.DecimalField(max_digits=4, decimal_places=2, default=3)
+    large_session_hours = models.DecimalField(max_digits=4, decimal_places=2, default=4)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "availability"
+
+    def __str__(self):
+        return "Availability"
+
+    @classmethod
+    def load(cls):
+        row, created = cls.objects.get_or_create(pk=1)
+        if created:
+            # A starting week the artist edits: Tuesday to Saturday, 10:00 to 18:00.
+            WorkingHours.objects.bulk_create(
+                WorkingHours(availability=row, weekday=day, start=time(10), end=time(18))
+                for day in range(1, 6)
+            )
+        return row
+
+    def clean(self):
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValidationError({"time_zone": "Not a known time zone"}) from error
+
+    @property
+    def zone(self):
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def buffer(self):
+        return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def minimum_notice(self):
+        return timedelta(hours=self.minimum_notice_hours)
+
+    @property
+    def look_ahead(self):
+        return timedelta(days=self.look_ahead_days)
+
+    def session_length(self, size_category):
+        """How long a session of this size takes; XL takes a whole working day."""
+        hours = {
+            "SMALL": self.small_session_hours,
+            "MEDIUM": self.medium_session_hours,
+            "LARGE": self.large_session_hours,
+        }
+        if size_category == "XL":
+            return WHOLE_DAY
+        if size_category not in hours:
+            raise ValueError(f"Unknown size category {size_category!r}")
+        return timedelta(hours=float(hours[size_category]))
+
+
+class WorkingHours(models.Model):
+    """One stretch of a weekday the artist tattoos; a day may have several (a lunch break)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    availability = models.ForeignKey(
+        Availability, on_delete=models.CASCADE, related_name="working_hours", default=1
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField(default=time(10))
+    end = models.TimeField(default=time(18))
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="hours_end_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class ClosedDay(models.Model):
+    """A date the artist does not work (holiday, convention), whatever the weekday."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%a %d %b %Y}" + (f" ({self.reason})" if self.reason else "")
+
+
+class ReservationQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """What occupies the diary at `now`: bookings, and holds not yet expired."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(state=Reservation.State.BOOKED) | Q(state=Reservation.State.HELD, expires_at__gt=now)
+        )
+
+    def overlapping(self, start, end):
+        return self.filter(period__overlap=(start, end))
+
+
+class Reservation(models.Model):
+    """Time in the diary a lead holds (a hold) or has booked (a booking): one table for both.
+
+    One table because the rule spans both kinds: no two *leads* ever occupy overlapping time.
+    The exclusion constraint enforces it in PostgreSQL. Rows of one lead may overlap, so a
+    booking can be inserted beside the hold it replaces, in the transaction that releases it.
+    Expired holds are marked EXPIRED by a write (a constraint cannot read the clock).
+    """
+
+    class Kind(models.TextChoices):
+        HOLD = "hold", "Hold"
+        BOOKING = "booking", "Booking"
+
+    class State(models.TextChoices):
+        HELD = "held", "Held"
+        BOOKED = "booked", "Booked"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    LIVE_STATES = (State.HELD, State.BOOKED)
+
+    lead = models.ForeignKey(
+        "conversations.Lead", on_delete=models.CASCADE, related_name="reservations"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices)
+    period = DateTimeRangeField()
+    # Holds only: when the hold lapses (the TTL, or the deposit's own expiry).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Bookings only: the hold it replaced, if it was booked from one.
+    hold = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # When it stopped occupying the diary (released, expired, cancelled).
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period"]
+        indexes = [models.Index(fields=["lead", "state"], name="reservation_lead_state")]
+        constraints = [
+            ExclusionConstraint(
+                name="reservation_no_overlap_between_leads",
+                expressions=[
+                    ("period", RangeOperators.OVERLAPS),
+                    ("lead", RangeOperators.NOT_EQUAL),
+                ],
+                condition=Q(state__in=["held", "booked"]),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="hold", state__in=["held", "released", "expired"])
+                    & Q(expires_at__isnull=False)
+                )
+                | Q(kind="booking", state__in=["booked", "cancelled"]),
+                name="reservation_state_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__isempty=False), name="reservation_period_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        start = timezone.localtime(self.start) if self.start else None
+        return f"{self.get_kind_display()} for lead #{self.lead_id} at {start:%a %d %b %H:%M}"
+
+    @property
+    def start(self):
+        return self.period.lower if self.period else None
+
+    @property
+    def end(self):
+        return self.period.upper if self.period else None
+
+    @property
+    def is_live(self):
+        if self.state == self.State.BOOKED:
+            return True
+        return self.state == self.State.HELD and self.expires_at > timezone.now()
+
+
+class HoldManager(models.Manager.from_queryset(ReservationQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Reservation.Kind.HOLD)
+
+
+class BookingManager(models.Manager.from_queryset(ReservationQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Reservation.Kind.BOOKING)
+
+
+class SlotHold(Reservation):
+    """A slot a lead chose, reserved until it is booked, released or it lapses."""
+
+    objects = HoldManager()
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        self.kind = Reservation.Kind.HOLD
+        super().save(*args, **kwargs)
+
+
+class Booking(Reservation):
+    """A booked session in the artist's diary (state booked, or cancelled)."""
+
+    objects = BookingManager()
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        self.kind = Reservation.Kind.BOOKING
+        super().save(*args, **kwargs)
+
+    @property
+    def status(self):
+        return self.state
+
+
+def new_feed_secret():
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """The secret in the diary's iCalendar address; one row. Rotating it cuts off old links."""
+
+    secret = models.CharField(max_length=64, unique=True, default=new_feed_secret)
+    rotated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "calendar feed"
+
+    def __str__(self):
+        return "Calendar feed"
+
+    @classmethod
+    def load(cls):
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+    def rotate(self):
+        self.secret = new_feed_secret()
+        self.rotated_at = timezone.now()
+        self.save(update_fields=["secret", "rotated_at"])
