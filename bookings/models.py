@@ -296,3 +296,72 @@ class CalendarFeed(models.Model):
         self.secret = new_feed_secret()
         self.rotated_at = timezone.now()
         self.save(update_fields=["secret", "rotated_at"])
+
+
+# -- deposits (issue 12: bookings/deposits.py) ------------------------------------------------
+
+
+class DepositQuerySet(models.QuerySet):
+    def for_lead(self, lead_id):
+        return self.filter(lead_id=lead_id).order_by("-attempt")
+
+    def latest_for(self, lead_id):
+        return self.for_lead(lead_id).first()
+
+    def overdue(self, now):
+        """Open deposits whose link has lapsed unpaid."""
+        return self.filter(status=Deposit.Status.OPEN, expires_at__lte=now)
+
+
+class Deposit(models.Model):
+    """One attempt at taking a lead's deposit: the amount locked at approval, and its link.
+
+    A fresh link after an expired one is a new attempt (a new row and Checkout Session); the
+    amount and the rule that set it carry over.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for payment"
+        PAID = "paid", "Paid"
+        EXPIRED = "expired", "Expired unpaid"
+
+    lead = models.ForeignKey(
+        "conversations.Lead", on_delete=models.CASCADE, related_name="deposits"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    amount_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    rule = models.CharField(max_length=200, help_text="What set the amount, at approval")
+    # Blank until the Checkout Session exists (or for ever, when deposits are taken by hand).
+    checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    url = models.URLField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # "stripe" with the event id, or the admin user who marked a bank transfer paid.
+    paid_via = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DepositQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lead", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "attempt"], name="deposit_one_per_attempt"),
+            models.CheckConstraint(
+                condition=Q(status="paid", paid_at__isnull=False) | ~Q(status="paid"),
+                name="deposit_paid_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Deposit {self.attempt} for lead #{self.lead_id} ({self.get_status_display()})"
+
+    def link_is_live(self, now=None):
+        """The link can still be paid: open, created, and not past its expiry."""
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and bool(self.url)
+            and (self.expires_at is None or self.expires_at > now)
+        )
