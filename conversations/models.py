@@ -599,6 +599,16 @@ class StudioSettings(models.Model):
         blank=True,
         help_text="Your own last reminder (the current question follows); blank: the bot's",
     )
+    # Deposits and booking (issue 12).
+    deposit_bank_details = models.TextField(
+        blank=True,
+        help_text="How to pay a deposit by bank transfer, sent when card payments (Stripe) are off",
+    )
+    booking_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Your own booking page, for the 'send booking link' step; blank: offer slots",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "studio settings"
