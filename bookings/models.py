@@ -218,11 +218,17 @@ class Reservation(models.Model):
 
     @property
     def start(self):
-        return self.period.lower if self.period else None
+        return self._bounds()[0]
 
     @property
     def end(self):
-        return self.period.upper if self.period else None
+        return self._bounds()[1]
+
+    def _bounds(self):
+        # A row just created still holds the (start, end) tuple it was given.
+        if isinstance(self.period, tuple | list):
+            return tuple(self.period)
+        return (self.period.lower, self.period.upper) if self.period else (None, None)
 
     @property
     def is_live(self):

@@ -5,7 +5,7 @@ booking overlaps) becomes SlotTaken. Nothing here checks-then-inserts: a concurr
 of another lead waits on ours and then fails, so exactly one wins however many race.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -44,7 +44,7 @@ def hold_slot(lead_id, slot, *, ttl=HOLD_TTL, until=None, now=None):
     lead's live hold or booking overlaps; lapsed holds in the way are expired first, and the
     insert is tried once more in case one lapsed while we waited on it.
     """
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     expires_at = until or now + ttl
     if expires_at <= now:
         raise ValueError("A hold must expire after it is made")

@@ -28,7 +28,8 @@ def suggest_slots(size_category, *, now=None, count=None):
     or beyond the look-ahead, and none on a closed day. XL takes a whole free working day.
     """
     availability = Availability.load()
-    now = now or timezone.now()
+    # In UTC: adding hours to a zoneinfo datetime would add wall-clock hours across a change.
+    now = (now or timezone.now()).astimezone(UTC)
     count = availability.slots_to_offer if count is None else count
     length = availability.session_length(size_category)
     earliest = now + availability.minimum_notice
