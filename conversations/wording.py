@@ -453,3 +453,217 @@ def artist_sweep_reason(transition, idle_for):
     if transition == "abandon":
         return f"No message from the client for {span}"
     return f"No activity for {span}"
+
+
+# == deposits and booking (issue 12: flows/deposits.py, flows/booking.py) ===================
+# -- to the client --------------------------------------------------------------------------
+
+
+def deposit_policy(lead=None):
+    return (
+        "The deposit is non-refundable and comes off the total price of your tattoo. If you "
+        "need to move your date, just let us know at least 48 hours before."
+    )
+
+
+def _the_deposit(amount):
+    return f"the {amount} deposit" if amount else "the deposit"
+
+
+def deposit_link(lead, amount="", url=""):
+    """The card payment link after approval; sent again as it is while it is still valid."""
+    intro = _pick(
+        lead,
+        "Great news — the artist would love to do your tattoo!",
+        "Good news: the artist is happy to take your idea on!",
+    )
+    return (
+        f"{intro} To secure your session, please pay {_the_deposit(amount)} here:\n{url}\n\n"
+        f"{deposit_policy(lead)} The link works for 24 hours."
+    )
+
+
+def deposit_bank_transfer(lead, amount="", bank_details=""):
+    """No card payments set up: how to pay by bank transfer; the artist confirms it by hand."""
+    details = bank_details.strip() or "The artist will send you their bank details here."
+    return (
+        f"Great news — the artist would love to do your tattoo! To secure your session, please "
+        f"pay {_the_deposit(amount)} by bank transfer:\n{details}\n\nPlease use your name as the "
+        f"reference. {deposit_policy(lead)}"
+    )
+
+
+def deposit_fresh_link(lead, amount="", url=""):
+    return (
+        f"Here's a fresh link for {_the_deposit(amount)}:\n{url}\n\n{deposit_policy(lead)} "
+        "This one works for 24 hours too."
+    )
+
+
+def deposit_expired(lead):
+    """The link lapsed unpaid (the sweep, or Stripe's own expiry): how to get a new one."""
+    return (
+        "Your deposit link has expired, so nothing was charged. Whenever you're ready, just "
+        "reply here and I'll send you a fresh one."
+    )
+
+
+def deposit_checkout_item(lead=None):
+    """The line item on Stripe's payment page."""
+    return "Deposit for your tattoo session"
+
+
+def deposit_received_while_away(lead, question=""):
+    """Paid after the enquiry had been set aside: re-confirm the details, then book."""
+    return (
+        "Thank you — your deposit is in! Before we find you a date, could you check your "
+        f"details are still right?\n\n{question}"
+    ).strip()
+
+
+def deposit_expired_waiting(lead):
+    return (
+        "Thanks for your message. Your deposit link has expired — the artist will be in touch "
+        "about a new one."
+    )
+
+
+def deposit_received(lead, options=()):
+    """The deposit is in: the slots on offer, or (none free) a request for a few times."""
+    if not options:
+        return (
+            "Thank you — your deposit is in! The diary's full for the next few weeks, so tell "
+            "me two or three days and times that would suit you (for example “Tuesday "
+            "afternoon” or “Sat 14 March from 11am”) and the artist will find a slot."
+        )
+    return f"Thank you — your deposit is in! {_slot_menu(options)}"
+
+
+def _slot_menu(options):
+    lines = "\n".join(f"{number}. {option}" for number, option in enumerate(options, start=1))
+    return (
+        f"Which of these times suits you?\n{lines}\n\nReply with the number, or NONE if none "
+        "of them work."
+    )
+
+
+def slot_options(lead, options=()):
+    """The free slots again (after an unclear reply, or when the artist restarts booking)."""
+    if not options:
+        return ask_time_windows(lead)
+    return _slot_menu(options)
+
+
+def slot_unclear(lead, options=()):
+    count = len(options) or 4
+    return (
+        f"Sorry, I didn't catch which one you'd like. Please reply with a number from 1 to "
+        f"{count}, or NONE if none of those times work."
+    )
+
+
+def slot_taken(lead, options=()):
+    if not options:
+        return (
+            "Sorry, that time has just been taken. Tell me two or three days and times that "
+            "would suit you and the artist will find another slot."
+        )
+    return f"Sorry, that time has just been taken. {_slot_menu(options)}"
+
+
+def booking_confirmed(lead, when="your session"):
+    return (
+        f"You're booked in for {when}! We'll send you a reminder beforehand. If anything "
+        "changes, just reply here."
+    )
+
+
+def ask_time_windows(lead):
+    return (
+        "No problem. Tell me two or three days and times that would suit you — for example "
+        "“Tuesday afternoon” or “Sat 14 March from 11am” — and the artist will find a slot."
+    )
+
+
+def time_windows_unclear(lead):
+    return (
+        "Sorry, I couldn't read that as days and times. Could you give me two or three, like "
+        "“Monday morning” or “Fri 20 March after 2pm”?"
+    )
+
+
+def time_windows_noted(lead):
+    return "Thanks! I've passed those times to the artist, who'll offer you a slot here soon."
+
+
+def booking_link(lead, url=""):
+    """For artists who book on their own page: where to choose the date."""
+    where = url or "the link the artist sends you"
+    return (
+        f"Thanks — your deposit is sorted. Please choose your date here: {where}\n\nReply "
+        "here once you've booked, or if you have any questions."
+    )
+
+
+def booking_cancelled(lead):
+    return "Your booking has been cancelled. If you'd like to find another date, just reply here."
+
+
+def resubscribed_agreed(lead, question="", agreed=""):
+    """START after STOP, for a lead the artist had approved: what was kept, then re-confirm."""
+    kept = agreed or agreed_summary()
+    return f"You're back on — you'll get messages from us again. {kept}\n\n{question}".strip()
+
+
+# -- to the artist ---------------------------------------------------------------------------
+
+
+def artist_deposit_paid(lead, amount, *, was=""):
+    extra = f" (the lead was {was}: please check)" if was else ""
+    return f"💳 Lead #{lead.pk} paid the {amount} deposit{extra}."
+
+
+def artist_deposit_paid_opted_out(lead, amount):
+    return (
+        f"💳 Lead #{lead.pk} paid the {amount} deposit but has opted out of messages: "
+        "please contact them yourself."
+    )
+
+
+def artist_deposit_link_failed(lead, error):
+    return (
+        f"⚠️ Lead #{lead.pk}: Stripe wouldn't create the deposit link ({error[:200]}). Please "
+        "send the client a payment link yourself."
+    )
+
+
+def artist_booked(lead, when, deposit=""):
+    client = lead.client
+    paid = f"; deposit {deposit} paid" if deposit else ""
+    return f"📅 Lead #{lead.pk} booked {when} ({client.display_name or client.address}){paid}."
+
+
+def artist_time_windows(lead, text, windows=()):
+    read = f"\nRead as: {'; '.join(windows)}" if windows else ""
+    return f"🗓️ Lead #{lead.pk} can't make the free slots. Their times: “{text}”{read}"
+
+
+def artist_booking_needs_you(lead, reason):
+    return f"🗓️ Lead #{lead.pk}: {reason}"
+
+
+def artist_restarted_agreed(lead, agreed):
+    return f"🔁 Lead #{lead.pk} sent START after STOP; kept: {agreed}. They're re-confirming."
+
+
+def agreed_summary(deposit="", booking=""):
+    """What a returning client had agreed: “Your £150 deposit is paid.”"""
+    parts = []
+    if deposit:
+        parts.append(f"your {deposit} deposit is paid")
+    if booking:
+        parts.append(f"your session on {booking} is still booked")
+    if not parts:
+        return "Nothing's been lost: everything you told us is still here."
+    sentence = " and ".join(parts)
+    return f"Nothing's been lost: {sentence}."
