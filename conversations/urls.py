@@ -7,4 +7,5 @@ app_name = "webhooks"
 urlpatterns = [
     path("whatsapp/", webhooks.whatsapp_webhook, name="whatsapp"),
     path("twilio/", webhooks.twilio_webhook, name="twilio"),
+    path("stripe/", webhooks.stripe_webhook, name="stripe"),
 ]

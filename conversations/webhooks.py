@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from bookings.deposits import checkout
 from conversations.channels import sanitise, twilio, whatsapp
 from conversations.channels.base import PayloadError, SignatureInvalid, SignatureMissing
+from conversations.flows.deposits import record_stripe_event
 from conversations.flows.inbound import (
     DATABASE_DOWN,
     Outcome,
@@ -169,3 +171,21 @@ def _public_url(request):
     if settings.TWILIO_WEBHOOK_BASE_URL:
         return settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/") + request.get_full_path()
     return request.build_absolute_uri()
+
+
+@require_http_methods(["POST"])
+@webhook
+def stripe_webhook(request, raw):
+    """Stripe's events: the signature over the raw body, then one transaction per event."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        return _error(403, "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)")
+    try:
+        event = checkout.construct_event(raw, request.headers.get("Stripe-Signature"))
+    except checkout.SignatureVerificationError:
+        return _error(400, "missing or wrong Stripe-Signature")
+    except ValueError:
+        return _error(400, "not a Stripe event")
+    # Duplicates, unknown sessions and events out of order are stored and answered 200 with
+    # the reason: Stripe would otherwise retry them for days.
+    outcome = record_stripe_event(event)
+    return JsonResponse({"received": True, "event": event.id, "outcome": outcome})

@@ -30,6 +30,10 @@ S = Deposit.Status
 def lock(lead_id, *, amount_minor, currency, rule):
     """The lead's deposit at approval: a new first attempt, or the open or paid one it has."""
     latest = Deposit.objects.latest_for(lead_id)
+    lapsed = latest is not None and latest.status == S.OPEN and latest.url
+    if lapsed and not latest.link_is_live():
+        mark_expired(latest)  # approved again after its link lapsed: a fresh attempt
+        return fresh_attempt(latest)
     if latest is not None and latest.status in (S.OPEN, S.PAID):
         return latest  # approved again (after a handover, say): the amount stays as locked
     attempt = latest.attempt + 1 if latest else 1

@@ -7,7 +7,7 @@ because of it is decided here.
 from django.db import transaction
 
 from conversations import outbox, transitions, wording
-from conversations.flows import handover, resume
+from conversations.flows import deposits, handover, resume
 
 # What a person decides (DESIGN.md §3): the verdict on an enquiry, taking over and handing
 # back, the booking steps, and closing or reopening a lead that is going nowhere. The rest
@@ -51,6 +51,8 @@ def act(lead, name, *, reason, actor):
             # artist has just written to them (then their reply answers the question).
             resume.clear_reason(lead)
             resume.reask(lead)
+        # The deposit and booking steps: the link, the slots, the confirmation (flows/deposits.py).
+        lead = deposits.after_artist_transition(lead, name, actor=actor)
     return lead
 
 

@@ -7,7 +7,16 @@ asked), except an opted-out client, who hears nothing but the STOP confirmation 
 """
 
 from conversations import wording
-from conversations.flows import handover, optout, qualifying, resume, tour, waiting
+from conversations.flows import (
+    booking,
+    deposits,
+    handover,
+    optout,
+    qualifying,
+    resume,
+    tour,
+    waiting,
+)
 from conversations.flows.turn import SILENT_KINDS, Turn
 from conversations.models import HANDOVER_SOURCES, Message, Status
 from conversations.parsing import Intent
@@ -47,6 +56,12 @@ def handle_message(lead, message, inbound, *, intent, **turn_state):
         tour.on_tour_reply(turn)
     elif turn.lead.status == Status.NEEDS_ARTIST_REPLY:
         resume.on_message(turn)
+    elif turn.lead.status == Status.BOOKING_PENDING:
+        booking.on_slot_reply(turn)
+    elif turn.lead.status == Status.COLLECTING_TIME_WINDOWS:
+        booking.on_time_windows(turn)
+    elif turn.lead.status == Status.DEPOSIT_EXPIRED:
+        deposits.on_expired_message(turn)
     else:
         waiting.on_message(turn)
 

@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from conversations import outbox, wording
-from conversations.flows import qualifying
+from conversations.flows import booking, qualifying
 from conversations.models import Client, Status
 
 
@@ -26,7 +26,8 @@ def restart(turn):
         turn.transition("restart", reason="Client sent START", actor="client")
     if turn.lead.status == Status.NEW:
         qualifying.start(turn)
-        qualifying.ask_first(turn, wording.resubscribed)
+        if not booking.resubscribe_approved(turn):
+            qualifying.ask_first(turn, wording.resubscribed)
     else:
         turn.reply(wording.resubscribed_plain(turn.lead), purpose="resubscribed")
 
