@@ -1,0 +1,83 @@
+"""The diary in the admin: availability with its hours, sessions, and the feed's secret."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from bookings.models import Availability, Booking, CalendarFeed, WorkingHours
+from bookings.slots import Slot, book_slot
+
+# Tuesday 3 June 2031, 10:00–13:00 in London.
+SESSION = Slot(datetime(2031, 6, 3, 9, tzinfo=UTC), datetime(2031, 6, 3, 12, tzinfo=UTC))
+NOW = datetime(2031, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def artist(admin_client):
+    return admin_client
+
+
+def test_the_availability_list_opens_its_one_row(artist):
+    response = artist.get(reverse("admin:bookings_availability_changelist"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:bookings_availability_change", args=[1])
+
+
+def test_the_availability_page_edits_working_hours_inline(artist):
+    Availability.load()
+
+    response = artist.get(reverse("admin:bookings_availability_change", args=[1]))
+
+    assert response.status_code == 200
+    assert b"working_hours-TOTAL_FORMS" in response.content
+    assert WorkingHours.objects.count() == 5  # the starting week: Tuesday to Saturday
+
+
+def test_the_feed_page_shows_the_subscription_address(artist):
+    secret = CalendarFeed.load().secret
+
+    response = artist.get(reverse("admin:bookings_calendarfeed_change", args=[1]))
+
+    assert f"/calendar/{secret}.ics".encode() in response.content
+
+
+def test_rotating_the_secret_from_the_admin_changes_the_address(artist):
+    old = CalendarFeed.load().secret
+
+    response = artist.post(reverse("admin:bookings_calendarfeed_rotate", args=[1]))
+
+    assert response.status_code == 302
+    new = CalendarFeed.load().secret
+    assert new != old
+    page = artist.get(reverse("admin:bookings_calendarfeed_change", args=[1]))
+    assert f"/calendar/{new}.ics".encode() in page.content
+
+
+def test_a_get_does_not_rotate_the_secret(artist):
+    old = CalendarFeed.load().secret
+
+    artist.get(reverse("admin:bookings_calendarfeed_rotate", args=[1]))
+
+    assert CalendarFeed.load().secret == old
+
+
+def test_sessions_are_listed_and_cancelled_from_the_admin(artist, make_lead):
+    booking = book_slot(make_lead().pk, SESSION, now=NOW)
+    changelist = reverse("admin:bookings_booking_changelist")
+
+    assert artist.get(changelist).status_code == 200
+    artist.post(changelist, {"action": "cancel_sessions", "_selected_action": [booking.pk]})
+
+    booking.refresh_from_db()
+    assert booking.state == "cancelled"
+
+
+def test_a_session_page_shows_its_local_time(artist, make_lead):
+    booking = book_slot(make_lead().pk, Slot(SESSION.start, SESSION.end), now=NOW)
+
+    response = artist.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
+
+    assert b"Tue 03 Jun 2031, 10:00\xe2\x80\x9313:00" in response.content
+    assert isinstance(Booking.objects.get(), Booking)
