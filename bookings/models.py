@@ -308,6 +308,18 @@ class CalendarFeed(models.Model):
 
 
 class DepositQuerySet(models.QuerySet):
+    def in_id_batches(self, *fields, batch_size):
+        """(pk, *fields) rows in id order, read a batch at a time: memory stays flat."""
+        after = 0
+        while True:
+            batch = list(
+                self.filter(pk__gt=after).order_by("pk").values_list("pk", *fields)[:batch_size]
+            )
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1][0]
+
     def for_lead(self, lead_id):
         return self.filter(lead_id=lead_id).order_by("-attempt")
 

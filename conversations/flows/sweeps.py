@@ -19,6 +19,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from conversations import transitions, wording
+from conversations.flows import deposits
 from conversations.models import TRANSITIONS, Lead, StatusChange, StudioSettings
 
 logger = logging.getLogger(__name__)
@@ -153,4 +154,54 @@ def _sweep_safely(candidate, now):
     except Exception:
         # One broken lead must not stop the sweep of the others; the command exits non-zero.
         logger.exception("Sweeping lead %s (%s) failed", candidate.lead_id, candidate.status)
+        return FAILED
+
+
+# -- deposits (manage.py sweep_expired_deposits) ---------------------------------------------
+
+DEPOSIT_ACTOR = "sweep_expired_deposits"
+
+
+@dataclass(frozen=True)
+class OverdueDeposit:
+    """A lead still AWAITING_DEPOSIT whose link lapsed unpaid."""
+
+    deposit_id: int
+    lead_id: int
+    expires_at: datetime
+
+
+def overdue_deposits(now, batch_size=BATCH_SIZE):
+    """Overdue deposits in id order, a batch at a time (memory stays flat)."""
+    rows = deposits.overdue(now).in_id_batches("lead_id", "expires_at", batch_size=batch_size)
+    for deposit_id, lead_id, expires_at in rows:
+        yield OverdueDeposit(deposit_id, lead_id, expires_at)
+
+
+def count_overdue_deposits(now):
+    return deposits.overdue(now).count()
+
+
+def sweep_deposits(*, now=None, dry_run=False, batch_size=BATCH_SIZE, report=None):
+    """expire_deposit every overdue lead (the client told how to get a fresh link); a Counter.
+
+    Each lead in its own short transaction, locked with SKIP LOCKED and checked again.
+    """
+    now = now or timezone.now()
+    outcomes = Counter()
+    for candidate in overdue_deposits(now, batch_size):
+        outcome = deposits.EXPIRED if dry_run else _expire_safely(candidate, now)
+        outcomes[outcome] += 1
+        if report:
+            report(candidate, outcome)
+    return outcomes
+
+
+def _expire_safely(candidate, now):
+    try:
+        return deposits.expire_overdue(candidate.deposit_id, now, actor=DEPOSIT_ACTOR)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("Expiring the deposit of lead %s failed", candidate.lead_id)
         return FAILED
