@@ -277,6 +277,29 @@ class Booking(Reservation):
         return self.state
 
 
+class SessionReminder(models.Model):
+    """A reminder of a booked session sent to the client; one of each kind per booking, ever."""
+
+    class Kind(models.TextChoices):
+        TWO_DAYS = "48h", "48 hours before"
+        ONE_DAY = "24h", "24 hours before"
+
+    booking = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    message = models.ForeignKey(
+        "conversations.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind"], name="session_reminder_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for booking #{self.booking_id}"
+
+
 def new_feed_secret():
     return secrets.token_urlsafe(32)
 

@@ -455,6 +455,35 @@ def artist_sweep_reason(transition, idle_for):
     return f"No activity for {span}"
 
 
+# == session reminders (issue 12, the diary: flows/reminders.py) ==========================
+
+
+def session_day(start, today):
+    """How a client hears a session's day: 'today', 'tomorrow' or 'on Tuesday 3 June'."""
+    days = (start.date() - today).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {start:%A} {start.day} {start:%B}"
+
+
+def session_reminder(lead, start, today, kind):
+    """48 or 24 hours before a booked session; `start` is in the artist's time zone."""
+    when = f"{session_day(start, today)} at {start:%H:%M}"
+    name = _first_name(lead.client.display_name)
+    hello = f"Hi {name}! " if name else "Hi! "
+    if kind == "48h":
+        return (
+            f"{hello}A reminder that your tattoo session is {when}. If anything has changed, "
+            "reply here as soon as you can so we can sort it out."
+        )
+    return (
+        f"{hello}See you {when} for your session. Come well rested and fed, and bring "
+        "any reference you'd like to look at again. Just reply here if something comes up."
+    )
+
+
 # == deposits and booking (issue 12: flows/deposits.py, flows/booking.py) ===================
 # -- to the client --------------------------------------------------------------------------
 

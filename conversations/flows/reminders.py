@@ -6,6 +6,10 @@ current question, and after `last_reminder_after` a last one, before the abandon
 message or the lead's latest status change (so a consultation resumed after a handover starts
 afresh). At most one of each kind per lead: the Reminder row's unique (lead, kind) is written
 in the same transaction as the queued message, so a concurrent run rolls back entirely.
+
+A client with a booked session hears about it 48 hours and 24 hours before it starts, once
+each per booking by the same rule (bookings' SessionReminder, unique per booking and kind). A
+session booked less than 24 hours ahead skips the 48-hour reminder.
 """
 
 import logging
@@ -18,6 +22,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from bookings.models import Availability, Booking, Reservation, SessionReminder
 from conversations import outbox, wording
 from conversations.flows import script
 from conversations.flows.sweeps import BUSY, FAILED, MOVED_ON, quiet_since
@@ -181,4 +186,132 @@ def _send_safely(candidate, now, **context):
         raise  # the database is unreachable or stalled: every other lead would fail too
     except Exception:
         logger.exception("Reminder %s for lead %s failed", candidate.window.kind, candidate.lead_id)
+        return FAILED
+
+
+# -- booked sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionWindow:
+    """A session reminder: due once a booked session starts within `before`, but not within
+    `until` (the next reminder's lead time), so a late booking gets only the nearer one."""
+
+    kind: str
+    before: timedelta
+    until: timedelta
+
+    def due(self, now):
+        """Booked sessions of subscribed clients starting in (now + until, now + before]."""
+        already = SessionReminder.objects.filter(booking=OuterRef("pk"), kind=self.kind)
+        return Booking.objects.filter(
+            state=Reservation.State.BOOKED,
+            lead__client__opted_out_at__isnull=True,
+            period__startswith__gt=now + self.until,
+            period__startswith__lte=now + self.before,
+        ).filter(~Exists(already))
+
+
+SESSION_WINDOWS = (
+    SessionWindow(SessionReminder.Kind.TWO_DAYS, timedelta(hours=48), timedelta(hours=24)),
+    SessionWindow(SessionReminder.Kind.ONE_DAY, timedelta(hours=24), timedelta(0)),
+)
+
+
+@dataclass(frozen=True)
+class SessionCandidate:
+    booking_id: int
+    lead_id: int
+    window: SessionWindow
+
+
+def session_candidates(window, now):
+    for booking_id, lead_id in window.due(now).order_by("pk").values_list("pk", "lead_id"):
+        yield SessionCandidate(booking_id, lead_id, window)
+
+
+def count_sessions_due(now, plan=SESSION_WINDOWS):
+    return sum(window.due(now).count() for window in plan)
+
+
+def session_reminder_text(booking, lead, kind, now, zone):
+    start = booking.start.astimezone(zone)
+    return wording.session_reminder(lead, start, now.astimezone(zone).date(), kind)
+
+
+def send_session_one(candidate, now, *, zone):
+    """Queue one session reminder and its row in one short transaction; returns the outcome.
+
+    The lead is locked with SKIP LOCKED like the other reminders (BUSY: looked at next run),
+    and the booking is read again under the lock (MOVED_ON: cancelled or already reminded).
+    """
+    window = candidate.window
+    try:
+        with transaction.atomic():
+            lead = (
+                Lead.objects.filter(pk=candidate.lead_id)
+                .select_related("client")
+                .select_for_update(skip_locked=True, of=("self",))
+                .first()
+            )
+            if lead is None:
+                return BUSY
+            booking = window.due(now).filter(pk=candidate.booking_id).first()
+            if booking is None:
+                return MOVED_ON
+            body = session_reminder_text(booking, lead, window.kind, now, zone)
+            template = template_for(body) if lead.client.channel == Channel.WHATSAPP else None
+            if template is None and not lead.client.in_service_window(now):
+                return OUTSIDE_WINDOW
+            message = outbox.queue_message(
+                lead.client,
+                body,
+                lead=lead,
+                purpose="session_reminder",
+                template=template,
+                actor=ACTOR,
+            )
+            SessionReminder.objects.create(
+                booking=booking, kind=window.kind, message=message, created_at=now
+            )
+            return f"session_{window.kind}"
+    except IntegrityError:
+        return ALREADY_SENT  # the unique (booking, kind): a concurrent run sent it
+    except outbox.OptedOut:
+        return OPTED_OUT
+
+
+def send_session_reminders(*, now=None, dry_run=False, plan=SESSION_WINDOWS, report=None):
+    """Remind every client whose booked session is 48 or 24 hours away; a Counter of outcomes.
+
+    Sent outcomes are "session_48h" and "session_24h"; the others are send_reminders'.
+    """
+    if settings.PANIC_MODE:
+        return Counter({PAUSED: 1})
+    now = now or timezone.now()
+    zone = Availability.load().zone
+    outcomes = Counter()
+    for window in plan:
+        for candidate in session_candidates(window, now):
+            if dry_run:
+                outcome = f"session_{window.kind}"
+            else:
+                outcome = _send_session_safely(candidate, now, zone=zone)
+            outcomes[outcome] += 1
+            if report:
+                report(candidate, outcome)
+    return outcomes
+
+
+def _send_session_safely(candidate, now, **context):
+    try:
+        return send_session_one(candidate, now, **context)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception(
+            "Session reminder %s for booking %s failed",
+            candidate.window.kind,
+            candidate.booking_id,
+        )
         return FAILED

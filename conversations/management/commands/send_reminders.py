@@ -1,4 +1,5 @@
-"""Nudge QUALIFYING clients who went quiet; run by cron (docs/operations.md)."""
+"""Nudge QUALIFYING clients who went quiet, and remind clients of their booked sessions; run by
+cron (docs/operations.md)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -11,7 +12,8 @@ from conversations.management.sweeping import hours, run_with_progress
 class Command(BaseCommand):
     help = (
         "Send a QUALIFYING client who went quiet a nudge (after StudioSettings.reminder_after) "
-        "and a last reminder (after last_reminder_after), at most one of each per lead."
+        "and a last reminder (after last_reminder_after), at most one of each per lead; and "
+        "remind a client of a booked session 48 and 24 hours before it, once each per booking."
     )
 
     def add_arguments(self, parser):
@@ -39,13 +41,52 @@ class Command(BaseCommand):
             describe=describe,
             dry_run=dry_run,
         )
+        sessions = run_with_progress(
+            self,
+            lambda report: reminders.send_session_reminders(
+                now=now, dry_run=dry_run, report=report
+            ),
+            count=lambda: reminders.count_sessions_due(now),
+            describe=describe_session,
+            dry_run=dry_run,
+        )
         self.stdout.write(summary(outcomes, dry_run))
+        self.stdout.write(session_summary(sessions, dry_run))
+        outcomes[FAILED] += sessions[FAILED]
         if outcomes[FAILED]:
             raise CommandError(f"{outcomes[FAILED]} reminder(s) failed; see the log above")
 
 
 def describe(candidate):
     return f"would send the {candidate.window.kind} reminder to lead #{candidate.lead_id}"
+
+
+def describe_session(candidate):
+    return (
+        f"would send the {candidate.window.kind} session reminder for booking "
+        f"#{candidate.booking_id} to lead #{candidate.lead_id}"
+    )
+
+
+def session_summary(outcomes, dry_run):
+    if outcomes[reminders.PAUSED]:
+        return "send_reminders: PANIC_MODE is on, no session reminders sent"
+    verb = "would send" if dry_run else "sent"
+    skipped = ", ".join(
+        f"{label} {outcomes[key]}"
+        for label, key in (
+            ("skipped (locked)", reminders.BUSY),
+            ("changed meanwhile", reminders.MOVED_ON),
+            ("outside the 24-hour window", reminders.OUTSIDE_WINDOW),
+            ("already sent", reminders.ALREADY_SENT),
+            ("opted out", reminders.OPTED_OUT),
+            ("failed", FAILED),
+        )
+    )
+    return (
+        f"send_reminders: {verb} {outcomes['session_48h']} 48-hour and "
+        f"{outcomes['session_24h']} 24-hour session reminder(s); {skipped}"
+    )
 
 
 def summary(outcomes, dry_run):
