@@ -91,8 +91,12 @@ class BookingAdmin(ReservationAdmin):
 
 @admin.register(SlotHold)
 class SlotHoldAdmin(ReservationAdmin):
-    list_display = ["when", "lead", "state", "expires_at"]
+    list_display = ["when", "lead", "state", "expires_at", "live"]
     list_filter = ["state"]
+
+    @admin.display(boolean=True, description="Still holds the time")
+    def live(self, obj):
+        return obj.is_live  # a lapsed hold reads "held" until the next hold there expires it
 
 
 @admin.register(CalendarFeed)

@@ -213,8 +213,8 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        start = timezone.localtime(self.start) if self.start else None
-        return f"{self.get_kind_display()} for lead #{self.lead_id} at {start:%a %d %b %H:%M}"
+        when = f" at {timezone.localtime(self.start):%a %d %b %H:%M}" if self.start else ""
+        return f"{self.get_kind_display()} for lead #{self.lead_id}{when}"
 
     @property
     def start(self):

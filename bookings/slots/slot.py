@@ -1,7 +1,7 @@
 """A stretch of diary time, and what goes wrong when reserving one."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 
 @dataclass(frozen=True, order=True)
@@ -11,7 +11,7 @@ class Slot:
     start: datetime
     end: datetime
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("A slot's start and end must be aware datetimes")
         if self.end <= self.start:
@@ -21,11 +21,11 @@ class Slot:
     def length(self) -> timedelta:
         return self.end - self.start
 
-    def local(self, zone):
+    def local(self, zone: tzinfo) -> "Slot":
         """The same slot in the artist's time zone."""
         return Slot(self.start.astimezone(zone), self.end.astimezone(zone))
 
-    def as_range(self):
+    def as_range(self) -> tuple[datetime, datetime]:
         return (self.start, self.end)
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Availability, Booking, CalendarFeed, WorkingHours
-from bookings.slots import Slot, book_slot
+from bookings.slots import Slot, book_slot, hold_slot
 
 # Tuesday 3 June 2031, 10:00–13:00 in London.
 SESSION = Slot(datetime(2031, 6, 3, 9, tzinfo=UTC), datetime(2031, 6, 3, 12, tzinfo=UTC))
@@ -81,3 +81,35 @@ def test_a_session_page_shows_its_local_time(artist, make_lead):
 
     assert b"Tue 03 Jun 2031, 10:00\xe2\x80\x9313:00" in response.content
     assert isinstance(Booking.objects.get(), Booking)
+
+
+def test_holds_are_listed_with_whether_they_still_hold_the_time(artist, make_lead):
+    hold_slot(make_lead().pk, SESSION, now=NOW)
+
+    response = artist.get(reverse("admin:bookings_slothold_changelist"))
+
+    assert response.status_code == 200
+    assert b"Still holds the time" in response.content
+
+
+def test_an_unknown_time_zone_is_refused(artist):
+    Availability.load()
+    page = reverse("admin:bookings_availability_change", args=[1])
+    form = {
+        "time_zone": "Europe/Atlantis",
+        "slots_to_offer": 4,
+        "buffer_minutes": 30,
+        "minimum_notice_hours": 48,
+        "look_ahead_days": 60,
+        "small_session_hours": 2,
+        "medium_session_hours": 3,
+        "large_session_hours": 4,
+        "working_hours-TOTAL_FORMS": 0,
+        "working_hours-INITIAL_FORMS": 0,
+    }
+
+    response = artist.post(page, form)
+
+    assert response.status_code == 200
+    assert b"Not a known time zone" in response.content
+    assert Availability.load().time_zone == "Europe/London"
