@@ -31,7 +31,7 @@ def lint_imports(root):
 def tree(tmp_path):
     """A copy of the packages and pyproject.toml that a test may add imports to."""
     ignore = shutil.ignore_patterns("__pycache__", "tests")
-    for package in ("conversations", "leadbot"):
+    for package in ("conversations", "bookings", "leadbot"):
         shutil.copytree(REPO / package, tmp_path / package, ignore=ignore)
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     return tmp_path

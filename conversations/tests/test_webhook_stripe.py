@@ -1,8 +1,11 @@
 """POST /webhooks/stripe/: Stripe's signed events, stored once, applied once, never a 500."""
 
 import json
+import threading
 
 import pytest
+from django.db import connection, transaction
+from django.test import Client as HttpClient
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -11,7 +14,6 @@ from bookings.tests.stripe_fake import WEBHOOK_SECRET, FakeStripe, session_event
 from conversations import transitions
 from conversations.flows import artist
 from conversations.models import (
-    Client,
     Lead,
     Message,
     Status,
@@ -175,7 +177,9 @@ def test_without_a_webhook_secret_stripe_is_refused(settings, post_stripe, db):
 
 def test_money_from_an_opted_out_client_is_told_to_the_artist(awaiting, stripe_api, post_stripe):
     transitions.transition(awaiting, "opt_out", reason="STOP", actor="client")
-    Client.objects.filter(pk=awaiting.client_id).update(opted_out_at=timezone.now())
+    awaiting.client.__class__.objects.filter(pk=awaiting.client_id).update(
+        opted_out_at=timezone.now()
+    )
     response = post_stripe(session_event(session_of(stripe_api)))
     assert response.json()["outcome"] == "paid_while_opted_out"
     assert Deposit.objects.get(lead=awaiting).status == Deposit.Status.PAID
@@ -221,3 +225,43 @@ def test_the_event_is_kept_verbatim(awaiting, stripe_api, post_stripe):
     stored = WebhookEvent.objects.get(event_id="evt_kept")
     assert stored.payload == json.loads(json.dumps(body))
     assert stored.processed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_payment_delivered_by_eight_threads_at_once_has_one_effect(stripe_api, make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    artist.act(lead, "approve", reason="", actor="artist")
+    with transaction.atomic():  # the worker claims its tasks inside a transaction
+        run_worker()
+    raw, _ = signed(session_event(session_of(stripe_api)))
+    # Half deliver one event, half another event id for the same session.
+    paid_again, _ = signed(session_event(session_of(stripe_api)))
+    barrier = threading.Barrier(8)
+    outcomes = [None] * 8
+
+    def deliver(i):
+        try:
+            barrier.wait()
+            body = raw if i % 2 == 0 else paid_again
+            _, signature = signed(body)
+            response = HttpClient().post(
+                "/webhooks/stripe/",
+                body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature,
+            )
+            outcomes[i] = (response.status_code, response.json()["outcome"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert {status for status, _ in outcomes} == {200}
+    assert sorted(outcome for _, outcome in outcomes).count("deposit_paid") == 1
+    assert WebhookEvent.objects.filter(provider="stripe").count() == 2
+    assert to_client(lead, "slot_offer").count() == 1
+    assert StatusChange.objects.filter(lead=lead, transition="mark_deposit_paid").count() == 1
+    assert Lead.objects.get(pk=lead.pk).status == Status.BOOKING_PENDING
