@@ -291,12 +291,17 @@ def resubscribe_approved(turn):
     kept = agreed(turn.lead)
     if not kept:
         return False
-    if turn.lead.current_step < len(turn.script):
-        turn.update_lead(current_step=len(turn.script))  # under the lock: the summary is next
+    to_summary(turn)
     body = wording.resubscribed_agreed(turn.lead, script.prompt(turn), kept)
     turn.reply(body, purpose="summary")
     handover.note_to_artist(wording.artist_restarted_agreed(turn.lead, kept), lead=turn.lead)
     return True
+
+
+def to_summary(turn):
+    """An approved lead's consultation is over: its next step is the summary to confirm."""
+    if turn.lead.current_step < len(turn.script):
+        turn.update_lead(current_step=len(turn.script))  # under the lock: no race to lose
 
 
 def _count_failure(turn, key):

@@ -109,7 +109,11 @@ def send_deposit_link(deposit_id: int, fresh: bool = False, since: str = "", tri
     except stripe.StripeError as exc:
         return _retry_link(deposit_id, fresh, since, tries, exc)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().select_related("client").get(pk=deposit.lead_id)
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=deposit.lead_id)
+        )
         deposit.refresh_from_db()
         waiting_on_it = lead.status in (Status.AWAITING_DEPOSIT, Status.DEPOSIT_EXPIRED)
         if not deposit.link_is_live() or not waiting_on_it or lead.client.is_opted_out:
@@ -223,7 +227,11 @@ def _apply(kind, session, event_id):
     deposit = deposits.find_for_session(session.get("id", ""), session.get("metadata"))
     if deposit is None:
         return UNKNOWN
-    lead = Lead.objects.select_for_update().select_related("client").get(pk=deposit.lead_id)
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=deposit.lead_id)
+    )
     if kind == "checkout.session.expired":
         return _expired(lead, deposit)
     if session.get("payment_status") != "paid":
@@ -269,6 +277,7 @@ def deposit_paid(lead, deposit, *, actor):
         # on to booking once the artist approves again (the paid deposit is kept).
         turn.transition("restart", reason=f"Deposit {amount} paid", actor=actor)
         qualifying.start(turn)
+        booking.to_summary(turn)
         body = wording.deposit_received_while_away(turn.lead, script.prompt(turn))
         turn.reply(body, purpose="summary")
         handover.note_to_artist(wording.artist_deposit_paid(lead, amount, was=status), lead=lead)

@@ -265,3 +265,47 @@ def test_the_same_payment_delivered_by_eight_threads_at_once_has_one_effect(stri
     assert to_client(lead, "slot_offer").count() == 1
     assert StatusChange.objects.filter(lead=lead, transition="mark_deposit_paid").count() == 1
     assert Lead.objects.get(pk=lead.pk).status == Status.BOOKING_PENDING
+
+
+def test_money_received_while_the_artist_has_the_lead_moves_it_on_and_tells_them(
+    awaiting, stripe_api, post_stripe
+):
+    artist.act(awaiting, "hand_over", reason="client asked a question", actor="artist")
+    response = post_stripe(session_event(session_of(stripe_api)))
+    assert response.json()["outcome"] == "deposit_paid"
+    assert Lead.objects.get(pk=awaiting.pk).status == Status.BOOKING_PENDING
+    (note,) = artist_notes()
+    assert "paid the £150 deposit" in note.body
+
+
+def test_money_received_for_a_stale_lead_brings_it_back_to_reconfirm(
+    awaiting, stripe_api, post_stripe, seeded_script
+):
+    expired = post_stripe(session_event(session_of(stripe_api), "checkout.session.expired"))
+    assert expired.json()["outcome"] == "deposit_expired"
+    transitions.transition(awaiting, "mark_stale", reason="quiet", actor="sweep_stale")
+    response = post_stripe(session_event(session_of(stripe_api)))
+    assert response.json()["outcome"] == "paid_while_away"
+    assert Lead.objects.get(pk=awaiting.pk).status == Status.QUALIFYING
+    (summary,) = to_client(awaiting, "summary")
+    assert "deposit is in" in summary.body and "Reply YES" in summary.body
+    assert artist_notes().count() == 1
+    assert Deposit.objects.get(lead=awaiting).status == Deposit.Status.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_answers_503_so_stripe_retries(settings, client):
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    raw, header = signed(session_event({"id": "cs_test_later"}))
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = "1"  # nothing listens there: the database is "down"
+    try:
+        response = client.post(
+            "/webhooks/stripe/", raw, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
