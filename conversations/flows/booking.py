@@ -39,8 +39,10 @@ SLOT_OFFER = "slot_offer"
 DEFAULT_SIZE = "MEDIUM"
 # "None of them work", "none", "neither": the client wants other times.
 NONE_FIT = re.compile(
-    r"^\s*(none|neither|nope|no)\b[\s\w',.!]*$|\bnone of (them|those|these)\b"
-    r"|\b(can'?t|cannot|can not) (do|make) (any|none|them|those)\b|\bother (times|dates|days)\b",
+    r"^\W*(no|nope|neither)\W*$"  # the whole reply: "no", "nope!"; "no 2" stays a choice
+    r"|\bnone\b|\bneither\b"
+    r"|\b(can'?t|cannot|can not) (do|make) (any|them|those|these)\b"
+    r"|\bother (times|dates|days)\b",
     re.IGNORECASE,
 )
 

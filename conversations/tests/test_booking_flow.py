@@ -148,6 +148,12 @@ def test_a_slot_taken_meanwhile_is_not_booked_and_the_free_ones_are_offered(offe
 # -- no slot fits ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("reply", ["none", "no", "Nope!", "neither", "can't make any of them"])
+def test_a_reply_meaning_none_of_them_asks_for_other_times(offered, reply):
+    Chat(offered.client).send(reply)
+    assert fresh(offered).status == Status.COLLECTING_TIME_WINDOWS
+
+
 def test_none_of_them_asks_for_a_few_times(offered):
     reply = Chat(offered.client).say("none of those work for me sorry")
     assert "two or three days and times" in reply
