@@ -458,21 +458,18 @@ def artist_sweep_reason(transition, idle_for):
 # == session reminders (issue 12, the diary: flows/reminders.py) ==========================
 
 
-def session_day(start, today):
-    """How a client hears a session's day: 'today', 'tomorrow' or 'on Tuesday 3 June'."""
+def _session_when(start, today):
+    """'tomorrow at 10:00', 'today at 14:30' or 'on Tuesday 3 June at 10:00' (local times)."""
     days = (start.date() - today).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"on {start:%A} {start.day} {start:%B}"
+    day = {0: "today", 1: "tomorrow"}.get(days, f"on {start:%A} {start.day} {start:%B}")
+    return f"{day} at {start:%H:%M}"
 
 
-def session_reminder(lead, start, today, kind):
-    """48 or 24 hours before a booked session; `start` is in the artist's time zone."""
-    when = f"{session_day(start, today)} at {start:%H:%M}"
-    name = _first_name(lead.client.display_name)
-    hello = f"Hi {name}! " if name else "Hi! "
+def session_reminder(lead, name="", start=None, today=None, kind="48h"):
+    """48 or 24 hours before a booked session; `start` and `today` in the artist's zone."""
+    when = _session_when(start, today) if start and today else "soon"
+    first = _first_name(name)
+    hello = f"Hi {first}! " if first else "Hi! "
     if kind == "48h":
         return (
             f"{hello}A reminder that your tattoo session is {when}. If anything has changed, "

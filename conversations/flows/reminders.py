@@ -235,8 +235,13 @@ def count_sessions_due(now, plan=SESSION_WINDOWS):
 
 
 def session_reminder_text(booking, lead, kind, now, zone):
-    start = booking.start.astimezone(zone)
-    return wording.session_reminder(lead, start, now.astimezone(zone).date(), kind)
+    return wording.session_reminder(
+        lead,
+        lead.client.display_name,
+        start=booking.start.astimezone(zone),
+        today=now.astimezone(zone).date(),
+        kind=kind,
+    )
 
 
 def send_session_one(candidate, now, *, zone):
