@@ -96,3 +96,19 @@ def test_booking_a_hold_racing_another_leads_hold_after_it_lapsed_leaves_one(mak
 
     assert live_count() == 1
     assert sum(isinstance(r, Reservation) for r in results) == 1
+
+
+def test_twenty_leads_racing_for_a_slot_an_expired_hold_left_make_exactly_one_hold(make_lead):
+    leads = [make_lead() for _ in range(21)]
+    slot = Slot(TEN, TEN + timedelta(hours=2))
+    made = datetime(2031, 6, 1, 12, tzinfo=UTC)
+    lapsed = hold_slot(leads[0].pk, slot, now=made)
+    later = made + timedelta(minutes=30)
+
+    results = run_at_once(20, lambda i: hold_slot(leads[i + 1].pk, slot, now=later))
+
+    assert sum(isinstance(r, Reservation) for r in results) == 1
+    assert sum(isinstance(r, SlotTaken) for r in results) == 19
+    assert live_count() == 1
+    lapsed.refresh_from_db()
+    assert lapsed.state == Reservation.State.EXPIRED

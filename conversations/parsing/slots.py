@@ -157,6 +157,8 @@ _FILLER_WORDS = """
     one's
 """
 FILLER = frozenset(_FILLER_WORDS.split())
+# "The last one": stands for the number of options until there is a count to replace it.
+LAST = -1
 CONNECTORS = frozenset({"or", "and", "maybe", "either", "perhaps", "&", "/", "+"})
 # A choice word: 2, #2, 2nd, second, two.
 _CHOICE_TOKEN = re.compile(r"#?(\d{1,3})(?:st|nd|rd|th)?")
@@ -165,6 +167,7 @@ _CLOCK = re.compile(
     r"(?<![\w:.])(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?m\b\.?"
     r"|(?<![\w:.])(\d{1,2})[:.h](\d{2})(?![\w:.])"
 )
+_AT_HOUR = re.compile(r"(?<!\w)at\s+(\d{1,2})(?:[:.](\d{2}))?(?![\w:.])")
 _WORD = re.compile(r"[#\w'&/+]+")
 
 
@@ -201,6 +204,8 @@ def _numbers_only(folded: str) -> list[int] | None:
             numbers.append(int(choice.group(1)))
         elif token in ORDINALS:
             numbers.append(ORDINALS[token])
+        elif token == "last":
+            numbers.append(LAST)
         elif token in NUMBER_WORDS and token != "one":
             numbers.append(NUMBER_WORDS[token])
         elif token in FILLER or token in CONNECTORS or token == "":
@@ -214,6 +219,7 @@ def _numbers_only(folded: str) -> list[int] | None:
 
 
 def _pick_number(numbers: list[int], count: int) -> int:
+    numbers = [count if number == LAST else number for number in numbers]
     if len(set(numbers)) > 1:
         raise AmbiguousChoice("Just the one, please: which number suits you best?")
     number = numbers[0]
@@ -228,6 +234,12 @@ def _day_and_time_test(folded: str) -> Callable[[datetime], bool] | None:
     parts = [DAY_PARTS[w] for w in _words(folded) if w in DAY_PARTS and w not in ("am", "pm")]
     dates = _dates(folded)
     days = _weekdays(folded, timed=bool(clock or parts or dates))
+    if days and not clock:
+        # "Tue at 2": a bare hour counts beside a day ("call me at 5" alone chooses nothing).
+        for hour, minute in _AT_HOUR.findall(folded):
+            bare = _bare_time(hour, minute, None)
+            if bare is not None:
+                clock.append(bare)
     if not (days or clock or parts or dates):
         return None
 
