@@ -60,8 +60,14 @@ def _create(lead_id, attempt, **fields):
         return Deposit.objects.get(lead_id=lead_id, attempt=attempt)
 
 
+# Stripe accepts a session lifetime of 30 minutes to 24 hours, measured on its own clock:
+# a few minutes inside either bound, so a clock a little off never gets the session refused.
+LINK_LIFETIME_BOUNDS = (timedelta(minutes=35), timedelta(hours=24) - timedelta(minutes=5))
+
+
 def link_lifetime():
-    return timedelta(hours=settings.DEPOSIT_LINK_HOURS)
+    shortest, longest = LINK_LIFETIME_BOUNDS
+    return min(max(timedelta(hours=settings.DEPOSIT_LINK_HOURS), shortest), longest)
 
 
 def ensure_link(deposit_id, *, description, now=None):

@@ -107,3 +107,14 @@ def test_a_session_we_never_recorded_is_found_by_its_metadata(deposit):
     found = deposits.find_for_session("cs_test_lost", metadata)
     assert found.pk == deposit.pk and found.checkout_session_id == "cs_test_lost"
     assert deposits.find_for_session("cs_test_other", {"lead_id": "x"}) is None
+
+
+@pytest.mark.parametrize(("hours", "minutes"), [(24, 24 * 60 - 5), (0.1, 35), (2, 120)])
+def test_the_link_lifetime_stays_inside_what_stripe_accepts(
+    stripe_api, deposit, settings, hours, minutes
+):
+    settings.DEPOSIT_LINK_HOURS = hours
+    now = timezone.now()
+    deposits.ensure_link(deposit.pk, description="Deposit", now=now)
+    ((_, form),) = stripe_api.requests
+    assert int(form["expires_at"]) == int((now + timedelta(minutes=minutes)).timestamp())
