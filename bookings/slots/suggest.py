@@ -116,6 +116,10 @@ class Diary:
     def whole_day(self, stretches):
         """The day's working span (first start to last end) if all of it is free, or None."""
         start, end = stretches[0][0], stretches[-1][1]
-        if start < self.earliest or start > self.latest or not self.is_free(start, end):
+        if (
+            start < self.earliest
+            or start > self.latest
+            or not self.is_free(start, end + self.buffer)
+        ):
             return None
         return Slot(start, end)
