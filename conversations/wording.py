@@ -453,3 +453,92 @@ def artist_sweep_reason(transition, idle_for):
     if transition == "abandon":
         return f"No message from the client for {span}"
     return f"No activity for {span}"
+
+
+# -- the artist's workspace (the admin, issue 10) ------------------------------------------
+# What the client hears when the artist approves, and the lines the artist reads in the admin.
+
+APPROVED_DEFAULT = (
+    "Good news: the artist would love to do this one! The next step is a deposit to hold "
+    "your date — I'll send you the details here shortly."
+)
+
+
+def approved(lead, custom=""):
+    """The client's message on approval: the artist's own words, or the default."""
+    return custom.strip() or APPROVED_DEFAULT
+
+
+def artist_skipped_because(status):
+    return f"it is {artist_status_label(status)} now"
+
+
+def artist_status_label(status):
+    """A status as the artist reads it: PENDING_APPROVAL -> "pending approval"."""
+    return str(status).replace("_", " ").lower()
+
+
+def artist_done(label):
+    return f"{label}: done."
+
+
+def artist_moved_meanwhile(label, status):
+    return (
+        f"Couldn't {label.lower()}: the lead is {artist_status_label(status)} now (someone else "
+        "moved it, or it doesn't apply any more). Nothing was changed."
+    )
+
+
+def artist_may_not_act():
+    return "You can read this lead but not change it."
+
+
+def artist_reply_queued():
+    return "Reply queued: it goes out in a moment."
+
+
+def artist_reply_opted_out():
+    return "This client opted out, so nothing was sent."
+
+
+def artist_outside_window(last_message_at):
+    when = localtime(last_message_at).strftime("%d %b %H:%M") if last_message_at else "never"
+    return f"Their last message was {when}: WhatsApp only delivers free text within 24 hours of it."
+
+
+def artist_template_offer(template_name):
+    return f"Your reply can still go inside the approved template “{template_name}”."
+
+
+def artist_no_template():
+    return (
+        "No approved template is set up (REMINDER_TEMPLATE), so WhatsApp can't carry a reply "
+        "now. It opens again when they write."
+    )
+
+
+def artist_bulk_report(label, changed, skipped):
+    """'Rejected: 3 changed. Skipped 1: #12 (it is booked now).'"""
+    report = f"{label}: {changed} changed."
+    if skipped:
+        reasons = "; ".join(f"#{lead.pk} ({why})" for lead, why in skipped)
+        report += f" Skipped {len(skipped)}: {reasons}."
+    return report
+
+
+def artist_replayed(done, total):
+    return f"Replayed {done} of {total} failed message(s)."
+
+
+def artist_retried(done, total):
+    return f"Queued {done} of {total} dead message(s) to send again."
+
+
+def artist_reason_needed(label):
+    return f"Give a reason to {label.lower()}: it goes in the lead's history."
+
+
+def artist_reply_outside_window():
+    return (
+        "WhatsApp's 24-hour window has closed: nothing was sent. Choose the template to reach them."
+    )
