@@ -112,6 +112,7 @@ def context(lead: Lead):
     last_in = client.messages.filter(direction=Direction.IN).order_by("-created_at").first()
     return {
         "timeline": timeline(lead),
+        "status_label": wording.artist_status_label(lead.status),
         "answers": answers(lead, questions, studio),
         "estimate": handover.estimate_text(lead, studio),
         "deposit": format_money(lead.deposit_minor, studio.currency) if lead.deposit_minor else "",

@@ -107,8 +107,8 @@ class LeadAdmin(admin.ModelAdmin):
         return format_html(
             '<span class="lead-badge lead-status-{}">{}</span>{}',
             lead.status.lower(),
-            lead.get_status_display().replace("_", " ").capitalize(),
-            format_html(' <span class="lead-badge lead-failed">failed message</span>')
+            wording.artist_status_label(lead.status).capitalize(),
+            format_html(' <span class="lead-badge lead-failed">{}</span>', "failed message")
             if lead.has_failure
             else "",
         )
