@@ -502,7 +502,9 @@ def artist_reply_opted_out():
 
 
 def artist_outside_window(last_message_at):
-    when = localtime(last_message_at).strftime("%d %b %H:%M") if last_message_at else "never"
+    if last_message_at is None:
+        return "They haven't written to us on WhatsApp yet, so free text won't reach them."
+    when = localtime(last_message_at).strftime("%d %b %H:%M")
     return f"Their last message was {when}: WhatsApp only delivers free text within 24 hours of it."
 
 

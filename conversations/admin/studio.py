@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from conversations.models import Question, StudioSettings
+from conversations.questions import ORDER_STEP
 
 
 class MoneyField(forms.DecimalField):
@@ -221,13 +222,14 @@ class StudioSettingsAdmin(admin.ModelAdmin):
 
 
 def move(question, by):
-    """Move a question `by` places in the script and number the whole script 1, 2, 3…."""
+    """Move a question `by` places in the script and number the script 10, 20, 30… again."""
     with transaction.atomic():
         ordered = list(Question.objects.select_for_update().order_by("order", "id"))
         index = next(i for i, q in enumerate(ordered) if q.pk == question.pk)
         target = max(0, min(len(ordered) - 1, index + by))
         ordered.insert(target, ordered.pop(index))
-        for number, item in enumerate(ordered, start=1):
+        for position, item in enumerate(ordered, start=1):
+            number = position * ORDER_STEP
             if item.order != number:
                 Question.objects.filter(pk=item.pk).update(order=number)
 

@@ -252,7 +252,7 @@ def test_a_reply_in_the_window_is_queued_then_shows_as_sent(
 def test_outside_the_window_the_page_says_so_and_a_free_text_reply_is_refused(artist, make_lead):
     lead = make_lead(Status.NEEDS_ARTIST_REPLY)  # never wrote: no window
     shown = page(artist, lead)
-    assert "only delivers free text within 24 hours" in shown.context["window_notice"]
+    assert "free text won't reach them" in shown.context["window_notice"]
     assert b'name="body"' not in shown.content  # no template is set up either
 
     response = reply(artist, lead, "Hello?")

@@ -89,7 +89,7 @@ def test_the_artist_moves_a_question_earlier(artist, seeded_script):
     artist.post(reverse("admin:conversations_question_move", args=[third.pk, "up"]))
     keys = list(Question.objects.script().values_list("key", flat=True))
     assert keys[:3] == [seeded_script[0].key, third.key, seeded_script[1].key]
-    assert list(Question.objects.script().values_list("order", flat=True))[:3] == [1, 2, 3]
+    assert list(Question.objects.script().values_list("order", flat=True))[:3] == [10, 20, 30]
 
 
 def test_a_get_on_the_move_url_moves_nothing(artist, seeded_script):
