@@ -6,6 +6,7 @@ saved under docs/screenshots/ at 1280 and 390 px (the README shows them).
 """
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,28 +85,48 @@ def workspace(settings, seeded_script, post_whatsapp, make_lead, make_client):
     return sam
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def chromium_page():
+    """A page of headless Chromium at desktop width.
+
+    No ORM call may run inside: with Playwright's event loop running, Django would give the
+    thread another connection, one nothing closes.
+    """
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport=viewport("desktop"))
+        finally:
+            browser.close()
+
+
+def viewport(width):
+    return dict(zip(("width", "height"), WIDTHS[width], strict=True))
 
 
 def screenshot(page, name, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    page.set_viewport_size(viewport(width))
     page.screenshot(path=SCREENSHOTS / f"{name}-{WIDTHS[width][0]}.png", full_page=True)
 
 
-def test_an_artist_replies_to_a_waiting_lead_and_hands_it_back(
-    workspace, browser, live_server, monkeypatch
-):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in between are
-    # ordinary blocking ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    page = browser.new_page(viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+def test_an_artist_replies_to_a_waiting_lead_and_hands_it_back(workspace, live_server):
+    with chromium_page() as page:
+        walk_through(page, live_server.url)
+
+    reply = Message.objects.outbound().get(body__contains="happy to chat about the rose")
+    assert (reply.status, reply.payload["actor"], reply.lead_id) == (
+        MessageStatus.QUEUED,
+        "artist:ink",
+        workspace.pk,
+    )
+    back = StatusChange.objects.filter(lead=workspace).latest("created_at", "id")
+    assert (back.transition, back.actor) == ("resume", "artist:ink")
+
+
+def walk_through(page, url):
+    """Sign in, open the needs-you list and Sam's lead, reply, hand back: as the artist would."""
+    page.goto(f"{url}/admin/login/?next=/admin/")
     page.fill("#id_username", "ink")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
@@ -139,13 +160,3 @@ def test_an_artist_replies_to_a_waiting_lead_and_hands_it_back(
     page.wait_for_selector(".messagelist")
     assert "Hand back to the bot: done." in page.inner_text(".messagelist")
     assert page.inner_text(".lead-head .lead-badge") == "Qualifying"
-    page.close()
-
-    reply = Message.objects.outbound().get(body__contains="happy to chat about the rose")
-    assert (reply.status, reply.payload["actor"], reply.lead_id) == (
-        MessageStatus.QUEUED,
-        "artist:ink",
-        workspace.pk,
-    )
-    back = StatusChange.objects.filter(lead=workspace).latest("created_at", "id")
-    assert (back.transition, back.actor) == ("resume", "artist:ink")
