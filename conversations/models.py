@@ -152,7 +152,8 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def with_workspace_facts(self):
-        """Annotated for the lead list: group, waiting since, last message; needs-you first.
+        """Annotated for the lead list: group, waiting since, last message, the studio's currency;
+        needs-you first.
 
         `has_failure`: a failed inbound or dead outbound message. `waiting_since`: when the lead
         entered its status. Needs-you leads come oldest wait first, the others newest first.
@@ -168,6 +169,8 @@ class LeadQuerySet(models.QuerySet):
             last_body=Subquery(last.values("body")[:1]),
             last_direction=Subquery(last.values("direction")[:1]),
             last_actor=Subquery(last.values("payload__actor")[:1]),
+            # Uncorrelated: PostgreSQL reads it once for the whole page.
+            studio_currency=Subquery(StudioSettings.objects.values("currency")[:1]),
             group=Case(
                 When(Q(status__in=NEEDS_YOU_STATUSES) | Q(has_failure=True), then=Value(0)),
                 When(status__in=BOOKED_STATUSES, then=Value(2)),

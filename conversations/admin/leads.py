@@ -18,7 +18,7 @@ from django.utils.timesince import timesince
 from conversations import outbox, transitions, wording
 from conversations.admin import lead_page
 from conversations.flows import artist
-from conversations.models import Channel, Direction, Lead, LeadGroup, StudioSettings
+from conversations.models import Channel, Direction, Lead, LeadGroup
 from conversations.parsing import format_money
 
 # How the buttons read for the artist, in the order they are shown.
@@ -131,12 +131,11 @@ class LeadAdmin(admin.ModelAdmin):
     def estimate(self, lead):
         if not lead.size_category:
             return "—"
-        deposit = format_money(lead.deposit_minor, self._currency) if lead.deposit_minor else ""
+        currency = lead.studio_currency or "GBP"
+        deposit = format_money(lead.deposit_minor, currency) if lead.deposit_minor else ""
         return wording.artist_estimate(lead.size_category, lead.xl_days, deposit)
 
     def changelist_view(self, request, extra_context=None):
-        # One read of the settings per page, not one per row.
-        self._currency = StudioSettings.load().currency
         extra_context = {
             **(extra_context or {}),
             "failure_count": artist.failures().count(),
