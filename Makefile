@@ -15,7 +15,7 @@ WITH_DB = url="$${DATABASE_URL:-}"; \
 	if [ -z "$$url" ]; then url="$$($(PY) scripts/devdb.py url)" || exit 1; fi; \
 	export DATABASE_URL="$$url";
 
-.PHONY: venv test run lint format bench drill db db-status db-stop
+.PHONY: venv test browser-deps run lint format bench drill db db-status db-stop
 
 venv: $(VENV)/.installed
 
@@ -26,8 +26,23 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 # Lint first (style, the layers of pyproject.toml's [tool.importlinter], types), then the suite.
-test: lint
+test: lint browser-deps
 	@$(WITH_DB) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The browser test (conversations/tests/test_browser.py) drives Debian's Chromium through
+# playwright, with an emoji font for the screenshots. As root with apt, install them when
+# missing; otherwise (or if apt fails) the test skips and says why.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji
+browser-deps:
+	@if dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "chromium not installed and not root with apt: the browser test will skip"; exit 0; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
+			$(BROWSER_PACKAGES) >/dev/null; } \
+		|| echo "could not install $(BROWSER_PACKAGES): the browser test will skip"
 
 # Migrate, ensure an admin user, then gunicorn on 127.0.0.1:8000 plus `manage.py db_worker`.
 # DJANGO_DEBUG=1 unless set. Ctrl-C stops both (scripts/run.sh).

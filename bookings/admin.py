@@ -10,6 +10,7 @@ from bookings.models import (
     Booking,
     CalendarFeed,
     ClosedDay,
+    Deposit,
     SlotHold,
     WorkingHours,
 )
@@ -132,3 +133,40 @@ class CalendarFeedAdmin(SingletonAdmin):
                 messages.SUCCESS,
             )
         return redirect(reverse("admin:bookings_calendarfeed_change", args=[pk]))
+
+
+@admin.register(Deposit)
+class DepositAdmin(admin.ModelAdmin):
+    """Deposits as Stripe and the artist left them: read-only, the lead's page acts on them."""
+
+    list_display = ["lead", "attempt", "amount", "status", "paid_at", "expires_at"]
+    list_filter = ["status"]
+    list_select_related = ["lead__client"]
+    search_fields = ["checkout_session_id", "lead__client__address"]
+    readonly_fields = [
+        "lead",
+        "attempt",
+        "amount",
+        "rule",
+        "status",
+        "checkout_session_id",
+        "url",
+        "expires_at",
+        "paid_at",
+        "paid_via",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="Amount")
+    def amount(self, obj):
+        return f"{obj.amount_minor / 100:,.2f} {obj.currency}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -127,6 +127,10 @@ class LeadDetailSerializer(LeadSerializer):
     def get_answers(self, lead) -> dict[str, str]:
         return {key: answer.text for key, answer in lead.current_answers().items()}
 
+    def get_actions(self, lead) -> list[str]:
+        # One lead: what `artist.act` accepts now (a handover narrows the state machine's list).
+        return artist.actions_for(lead) if self._may_act() else []
+
 
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:
@@ -269,8 +273,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(LeadDetailSerializer(lead, context=self.get_serializer_context()).data)
 
     def _actions(self, lead):
-        names = lead.available_transition_names()
-        return [name for name in names if name in ARTIST_TRANSITIONS]
+        return artist.actions_for(lead)
 
     @extend_schema(
         request=ReplyRequestSerializer,

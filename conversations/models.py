@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -134,9 +135,57 @@ class Client(models.Model):
         return last is not None and now - last < WHATSAPP_SERVICE_WINDOW
 
 
+# The lead list's groups (the artist's workspace), in the order the list shows them.
+NEEDS_YOU_STATUSES = (S.NEEDS_ARTIST_REPLY, S.PENDING_APPROVAL, S.NEEDS_FOLLOW_UP)
+BOOKED_STATUSES = (S.DEPOSIT_PAID, S.BOOKING_LINK_SENT, S.BOOKING_PENDING, S.BOOKED)
+
+
+class LeadGroup(models.IntegerChoices):
+    NEEDS_YOU = 0, "Needs you"
+    IN_PROGRESS = 1, "In progress"
+    BOOKED = 2, "Booked"
+    CLOSED = 3, "Closed"
+
+
 class LeadQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def with_workspace_facts(self):
+        """Annotated for the lead list: group, waiting since, last message, the studio's currency;
+        needs-you first.
+
+        `has_failure`: a failed inbound or dead outbound message. `waiting_since`: when the lead
+        entered its status. Needs-you leads come oldest wait first, the others newest first.
+        """
+        failed = Message.objects.filter(lead=OuterRef("pk")).filter(
+            Q(direction=Direction.IN, status=MessageStatus.FAILED) | Q(status=MessageStatus.DEAD)
+        )
+        entered = StatusChange.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-id")
+        last = Message.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-id")
+        return self.annotate(
+            has_failure=Exists(failed),
+            waiting_since=Coalesce(Subquery(entered.values("created_at")[:1]), "created_at"),
+            last_body=Subquery(last.values("body")[:1]),
+            last_direction=Subquery(last.values("direction")[:1]),
+            last_actor=Subquery(last.values("payload__actor")[:1]),
+            # Uncorrelated: PostgreSQL reads it once for the whole page.
+            studio_currency=Subquery(StudioSettings.objects.values("currency")[:1]),
+            group=Case(
+                When(Q(status__in=NEEDS_YOU_STATUSES) | Q(has_failure=True), then=Value(0)),
+                When(status__in=BOOKED_STATUSES, then=Value(2)),
+                When(status__in=OPEN_STATUSES, then=Value(1)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            oldest_wait_first=Case(When(group=0, then="waiting_since"), default=None),
+        ).order_by(
+            "group", models.F("oldest_wait_first").asc(nulls_last=True), "-waiting_since", "-pk"
+        )
+
+    def in_group(self, group):
+        """Leads of one LeadGroup; on a queryset annotated by with_workspace_facts."""
+        return self.filter(group=int(group))
 
     def for_client(self, client):
         return self.filter(client=client).order_by("-created_at", "-id")
@@ -608,6 +657,11 @@ class StudioSettings(models.Model):
         max_length=500,
         blank=True,
         help_text="Your own booking page, for the 'send booking link' step; blank: offer slots",
+    )
+    approval_message = models.TextField(
+        blank=True,
+        help_text="How the client's message opens when you approve (the deposit step follows "
+        "it); blank: the bot's",
     )
 
     class Meta:

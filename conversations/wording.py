@@ -496,24 +496,29 @@ def _the_deposit(amount):
     return f"the {amount} deposit" if amount else "the deposit"
 
 
-def deposit_link(lead, amount="", url=""):
-    """The card payment link after approval; sent again as it is while it is still valid."""
-    intro = _pick(
+def approved(lead, custom=""):
+    """How the message on approval opens: the artist's own words (approval_message), or ours."""
+    return custom.strip() or _pick(
         lead,
         "Great news — the artist would love to do your tattoo!",
         "Good news: the artist is happy to take your idea on!",
     )
+
+
+def deposit_link(lead, amount="", url="", opening=""):
+    """The card payment link after approval; sent again as it is while it is still valid."""
     return (
-        f"{intro} To secure your session, please pay {_the_deposit(amount)} here:\n{url}\n\n"
+        f"{approved(lead, opening)} To secure your session, please pay "
+        f"{_the_deposit(amount)} here:\n{url}\n\n"
         f"{deposit_policy(lead)} The link works for 24 hours."
     )
 
 
-def deposit_bank_transfer(lead, amount="", bank_details=""):
+def deposit_bank_transfer(lead, amount="", bank_details="", opening=""):
     """No card payments set up: how to pay by bank transfer; the artist confirms it by hand."""
     details = bank_details.strip() or "The artist will send you their bank details here."
     return (
-        f"Great news — the artist would love to do your tattoo! To secure your session, please "
+        f"{approved(lead, opening)} To secure your session, please "
         f"pay {_the_deposit(amount)} by bank transfer:\n{details}\n\nPlease use your name as the "
         f"reference. {deposit_policy(lead)}"
     )
@@ -693,3 +698,84 @@ def agreed_summary(deposit="", booking=""):
         return "Nothing's been lost: everything you told us is still here."
     sentence = " and ".join(parts)
     return f"Nothing's been lost: {sentence}."
+
+
+# -- the artist's workspace (the admin, issue 10) ------------------------------------------
+# The lines the artist reads in the admin.
+
+
+def artist_skipped_because(status):
+    return f"it is {artist_status_label(status)} now"
+
+
+def artist_status_label(status):
+    """A status as the artist reads it: PENDING_APPROVAL -> "pending approval"."""
+    return str(status).replace("_", " ").lower()
+
+
+def artist_done(label):
+    return f"{label}: done."
+
+
+def artist_moved_meanwhile(label, status):
+    return (
+        f"Couldn't {label.lower()}: the lead is {artist_status_label(status)} now (someone else "
+        "moved it, or it doesn't apply any more). Nothing was changed."
+    )
+
+
+def artist_may_not_act():
+    return "You can read this lead but not change it."
+
+
+def artist_reply_queued():
+    return "Reply queued: it goes out in a moment."
+
+
+def artist_reply_opted_out():
+    return "This client opted out, so nothing was sent."
+
+
+def artist_outside_window(last_message_at):
+    if last_message_at is None:
+        return "They haven't written to us on WhatsApp yet, so free text won't reach them."
+    when = localtime(last_message_at).strftime("%d %b %H:%M")
+    return f"Their last message was {when}: WhatsApp only delivers free text within 24 hours of it."
+
+
+def artist_template_offer(template_name):
+    return f"Your reply can still go inside the approved template “{template_name}”."
+
+
+def artist_no_template():
+    return (
+        "No approved template is set up (REMINDER_TEMPLATE), so WhatsApp can't carry a reply "
+        "now. It opens again when they write."
+    )
+
+
+def artist_bulk_report(label, changed, skipped):
+    """'Rejected: 3 changed. Skipped 1: #12 (it is booked now).'"""
+    report = f"{label}: {changed} changed."
+    if skipped:
+        reasons = "; ".join(f"#{lead.pk} ({why})" for lead, why in skipped)
+        report += f" Skipped {len(skipped)}: {reasons}."
+    return report
+
+
+def artist_replayed(done, total):
+    return f"Replayed {done} of {total} failed message(s)."
+
+
+def artist_retried(done, total):
+    return f"Queued {done} of {total} dead message(s) to send again."
+
+
+def artist_reason_needed(label):
+    return f"Give a reason to {label.lower()}: it goes in the lead's history."
+
+
+def artist_reply_outside_window():
+    return (
+        "WhatsApp's 24-hour window has closed: nothing was sent. Choose the template to reach them."
+    )

@@ -113,3 +113,38 @@ def test_an_unknown_time_zone_is_refused(artist):
     assert response.status_code == 200
     assert b"Not a known time zone" in response.content
     assert Availability.load().time_zone == "Europe/London"
+
+
+@pytest.fixture
+def artist_group_member(client, db):
+    from conversations.tests.artists import make_staff
+
+    client.force_login(make_staff("ink", artist=True))
+    return client
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "admin:bookings_availability_change",
+        "admin:bookings_booking_changelist",
+        "admin:bookings_slothold_changelist",
+        "admin:bookings_closedday_changelist",
+        "admin:bookings_deposit_changelist",
+    ],
+)
+def test_the_artist_group_opens_the_diary_and_deposits(artist_group_member, page):
+    args = [Availability.load().pk] if page.endswith("_change") else []
+    assert artist_group_member.get(reverse(page, args=args)).status_code == 200
+
+
+def test_a_deposit_is_read_only_for_the_artist(artist_group_member, make_lead):
+    from bookings.models import Deposit
+
+    deposit = Deposit.objects.create(
+        lead=make_lead(), amount_minor=15000, currency="GBP", rule="medium tier"
+    )
+    page = artist_group_member.get(reverse("admin:bookings_deposit_change", args=[deposit.pk]))
+    assert page.status_code == 200
+    assert b"150.00 GBP" in page.content
+    assert b'name="_save"' not in page.content

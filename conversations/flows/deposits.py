@@ -97,7 +97,9 @@ def send_link(turn, deposit, *, fresh=False):
         send_deposit_link.enqueue(deposit.pk, fresh=fresh, since=since)
         return
     studio = turn.studio
-    body = wording.deposit_bank_transfer(turn.lead, money(deposit), studio.deposit_bank_details)
+    body = wording.deposit_bank_transfer(
+        turn.lead, money(deposit), studio.deposit_bank_details, studio.approval_message
+    )
     turn.reply(body, purpose=DEPOSIT_LINK)
 
 
@@ -120,9 +122,13 @@ def send_deposit_link(deposit_id: int, fresh: bool = False, since: str = "", tri
             return "not_sent"
         if _link_sent(lead, deposit, since):
             return "already_sent"  # a re-run of this task: the client has the link
-        make = wording.deposit_fresh_link if fresh else wording.deposit_link
         turn = booking.event_turn(lead)
-        message = turn.reply(make(lead, money(deposit), deposit.url), purpose=DEPOSIT_LINK)
+        if fresh:
+            body = wording.deposit_fresh_link(lead, money(deposit), deposit.url)
+        else:
+            opening = turn.studio.approval_message
+            body = wording.deposit_link(lead, money(deposit), deposit.url, opening)
+        message = turn.reply(body, purpose=DEPOSIT_LINK)
         payload = {**message.payload, "deposit_id": deposit.pk}
         Message.objects.filter(pk=message.pk).update(payload=payload)
     return "sent"

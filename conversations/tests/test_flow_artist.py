@@ -75,3 +75,44 @@ def test_a_reply_to_a_client_who_opted_out_is_refused_and_nothing_is_queued(make
         artist.reply(lead, "Hello?", actor="artist:ink")
     assert not Message.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+# Issue 10: what makes sense now, and what approval tells the client.
+
+
+def test_approve_queues_the_client_the_next_step_with_the_transition(make_lead):
+    lead = artist.act(make_lead(Status.PENDING_APPROVAL), "approve", reason="", actor="api:ink")
+    [told] = Message.objects.outbound().filter(lead=lead)
+    assert (lead.status, told.payload["purpose"]) == (Status.AWAITING_DEPOSIT, "deposit_link")
+
+
+def test_a_handover_offers_only_what_its_status_before_allowed(make_lead, seeded_script):
+    lead = transitions.transition(make_lead(Status.QUALIFYING), "hand_over", actor="bot")
+    assert artist.actions_for(lead) == ["mark_stale", "reject", "resume"]
+
+
+def test_approving_a_handover_mid_consultation_is_refused_and_writes_nothing(
+    make_lead, seeded_script
+):
+    lead = transitions.transition(make_lead(Status.QUALIFYING), "hand_over", actor="bot")
+    changes = StatusChange.objects.count()
+    with pytest.raises(artist.NotNow):
+        artist.act(lead, "approve", reason="", actor="api:ink")
+    assert StatusChange.objects.count() == changes
+    assert not Message.objects.outbound().exists()
+
+
+def test_a_handover_once_every_question_is_answered_can_be_approved(make_lead, seeded_script):
+    lead = make_lead(Status.QUALIFYING, current_step=len(seeded_script))
+    lead = transitions.transition(lead, "hand_over", actor="bot")
+    assert "approve" in artist.actions_for(lead)
+
+
+def test_an_act_on_a_status_the_artist_no_longer_sees_is_refused(make_lead):
+    lead = make_lead(Status.PENDING_APPROVAL)
+    with pytest.raises(artist.NotNow):
+        artist.act(
+            lead, "reject", reason="", actor="artist:ink", expected_status=Status.NEEDS_FOLLOW_UP
+        )
+    lead.refresh_from_db()
+    assert lead.status == Status.PENDING_APPROVAL

@@ -174,4 +174,6 @@ def test_the_admin_page_needs_a_sign_in(client, db):
 
 def test_the_admin_index_links_to_the_funnel_for_the_artist(client, db):
     client.force_login(make_staff("artist", artist=True))
-    assert 'href="/admin/funnel/"' in client.get("/admin/").content.decode()
+    # The artist's front page is the lead list (issue 10); the app index is one click away.
+    assert 'href="/admin/funnel/"' in client.get("/admin/", follow=True).content.decode()
+    assert 'href="/admin/funnel/"' in client.get("/admin/?apps").content.decode()
