@@ -34,7 +34,8 @@ _NO_MEDIA = re.compile(
 _COMPLEXITY_LABELS = {1: "Simple", 2: "Medium", 3: "High detail"}
 
 
-def _shorten(text: str) -> str:
+def shorten(text: str) -> str:
+    """At most 80 characters, for a summary line."""
     return text if len(text) <= _DISPLAY_LIMIT else text[: _DISPLAY_LIMIT - 1].rstrip() + "…"
 
 
@@ -59,7 +60,7 @@ def parse_media(text: str, *, allow_none: bool = True) -> list[str]:
 
 def _text(text: str) -> ParsedAnswer:
     value = parse_text(text)
-    return ParsedAnswer(value, _shorten(value))
+    return ParsedAnswer(value, shorten(value))
 
 
 def _dimensions(text: str, **options: Any) -> ParsedAnswer:
