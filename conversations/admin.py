@@ -307,3 +307,25 @@ def funnel_view(request):
         else [],
     }
     return render(request, "admin/conversations/funnel.html", context)
+
+
+# -- FAQ: what the bot answers mid-consultation (issue 9) -----------------------------------
+
+from conversations.models import Faq  # noqa: E402  (kept with its admin: one block)
+
+
+@admin.register(Faq)
+class FaqAdmin(admin.ModelAdmin):
+    """The studio's answers to the questions clients ask; a blank answer hands over."""
+
+    list_display = ("question", "topic", "short_answer", "active", "order")
+    list_editable = ("active", "order")
+    list_filter = ("topic", "active")
+    search_fields = ("question", "answer")
+    ordering = ("order", "id")
+
+    @admin.display(description="Answer")
+    def short_answer(self, faq):
+        if faq.hands_over:
+            return "— passed to you —"
+        return faq.answer if len(faq.answer) <= 80 else faq.answer[:79] + "…"

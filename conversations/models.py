@@ -680,7 +680,7 @@ class Faq(models.Model):
     keywords = models.JSONField(
         default=list,
         blank=True,
-        help_text='Your own phrases that mean this question, e.g. ["parking", "card payment"]',
+        help_text='Your own phrases for this question, e.g. ["parking"]',
     )
     answer = models.TextField(
         blank=True, help_text="Your answer; leave it blank to pass the question to you"

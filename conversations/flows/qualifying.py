@@ -6,7 +6,7 @@ the FAQ; after the last question, the confirmation step (flows/confirmation.py).
 from conversations import pricing, wording
 from conversations.flows import confirmation, handover, script, tour
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
-from conversations.models import Question
+from conversations.models import Faq, Question
 from conversations.parsing import Intent, ParsedAnswer, ParseError, format_money
 from conversations.parsing.answers import shorten
 from conversations.parsing.slots import DESCRIPTIVE, find_slots, is_substantive, without
@@ -49,7 +49,7 @@ def open_with_enquiry(turn, name):
         return False
     enquiry, row = found
     if row is None or row.hands_over:
-        handover.hand_over(turn, "faq", turn.text[:120])
+        hand_over_enquiry(turn, row)
         return True
     answer = wording.faq_fill(row.answer, turn.studio)
     take_carried_idea(turn, enquiry.carried)
@@ -87,13 +87,21 @@ def answer_enquiry(turn):
         return False
     enquiry, row = found
     if row is None or row.hands_over:
-        handover.hand_over(turn, "faq", turn.text[:120])
+        hand_over_enquiry(turn, row)
         return True
     answer = wording.faq_fill(row.answer, turn.studio)
     take_carried_idea(turn, enquiry.carried)
     purpose = "question" if turn.lead.current_step < len(turn.script) else "summary"
     turn.reply(wording.faq_answer(turn.lead, answer, script.prompt(turn)), purpose=purpose)
     return True
+
+
+def hand_over_enquiry(turn, row):
+    """A question the FAQ has no answer for: the artist answers it."""
+    if row is not None and row.topic == Faq.Topic.ARTIST:
+        handover.hand_over(turn, "human")
+    else:
+        handover.hand_over(turn, "faq", turn.text[:120])
 
 
 def take_carried_idea(turn, carried):

@@ -2,7 +2,6 @@
 
 from django.db import migrations, models
 
-
 # The FAQ is cached with the script and the studio settings (flows/script.py CachedConfig), so
 # a change to it moves the same config version on (see 0011).
 FAQ_TRIGGER = """
@@ -23,6 +22,23 @@ def seed_faq(apps, schema_editor):
         )
 
 
+def grant_artist_faq(apps, schema_editor):
+    """The FAQ is the artist's to edit, like the script (0007's Artist group)."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("conversations")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    group = apps.get_model("auth", "Group").objects.filter(name="Artist").first()
+    if group is not None:
+        codenames = [f"{action}_faq" for action in ("view", "add", "change", "delete")]
+        permissions = apps.get_model("auth", "Permission").objects.filter(
+            content_type__app_label="conversations", codename__in=codenames
+        )
+        group.permissions.add(*permissions)
+
+
 def unseed_faq(apps, schema_editor):
     apps.get_model("conversations", "Faq").objects.all().delete()
 
@@ -30,6 +46,7 @@ def unseed_faq(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0011_config_version"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
@@ -71,7 +88,7 @@ class Migration(migrations.Migration):
                     models.JSONField(
                         blank=True,
                         default=list,
-                        help_text='Your own phrases that mean this question, e.g. ["parking", "card payment"]',
+                        help_text='Your own phrases for this question, e.g. ["parking"]',
                     ),
                 ),
                 (
@@ -92,4 +109,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(FAQ_TRIGGER, DROP_FAQ_TRIGGER),
         migrations.RunPython(seed_faq, unseed_faq),
+        migrations.RunPython(grant_artist_faq, migrations.RunPython.noop),
     ]

@@ -342,13 +342,32 @@ def parse_timing(text: str, *, today: date | None = None) -> str:
     if menu:
         return TIMING_CHOICES[int(menu.group(1)) - 1]
     answer = alpha2digit(answer, "en", threshold=0)
+    matched = _keywords(answer)
     if found := _from_duration(answer):
         return found
     if found := _from_calendar(answer, today or date.today()):
-        return found
-    matched = _keywords(answer)
+        # "sometime in spring, no rush": a season the client is relaxed about is flexible.
+        return FLEXIBLE if matched == {FLEXIBLE} else found
     if len(matched) == 1:
         return matched.pop()
     raise ParseError(
         "Please reply 1 (ASAP), 2 (1–3 months), 3 (3–6 months) or 4 (flexible/no rush)."
     )
+
+
+def timing_display(text: str, value: str) -> str:
+    """How a timing answer reads: the season or month the client named, with its bucket."""
+    answer = fold(text)
+    named = ""
+    for match in _SEASON.finditer(answer):
+        named = match.group("season").capitalize()
+        break
+    if not named:
+        for match in _MONTH_NAME.finditer(answer):
+            if match.group("month") != "may" or match.group("lead"):
+                month = _MONTHS[match.group("month")]
+                named = f"In {date(2000, month, 1):%B}"
+                break
+    if not named:
+        return TIMING_LABELS[value]
+    return f"{named}, no rush" if value == FLEXIBLE else f"{named} ({TIMING_LABELS[value]})"

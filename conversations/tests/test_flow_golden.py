@@ -111,7 +111,7 @@ def test_a_failed_answer_gets_a_repair_prompt_then_the_flow_moves_on(
     chat.say("hello")
     chat.answer_until("dimensions", seeded_script)
 
-    repair = chat.send("quite big really")
+    repair = chat.send("depends on the design")
     assert len(repair) == 1
     assert repair[0].payload["purpose"] == "repair"
     lead = chat.lead
