@@ -73,6 +73,10 @@ _NO_PHRASES = {
     "negative",
     "never",
     "not at all",
+    "absolutely not",
+    "definitely not",
+    "of course not",
+    "certainly not",
     "false",
     "i don't",
     "it isn't",
@@ -97,7 +101,7 @@ def parse_yes_no(text: str) -> bool:
     if not _HEDGES.search(answer):
         # "Yes, it covers an old piece" / "No, fresh skin": the first word decides.
         yes, no = _YES_LEAD.match(answer), _NO_LEAD.match(answer)
-        if yes and not _has(r"(?:no|nope|nah)", answer):
+        if yes and not _has(r"(?:no|nope|nah|not)", answer):
             return True
         if no and not _has(r"(?:yes|yeah|yep)", answer):
             return False
@@ -182,8 +186,8 @@ _AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z0-9._]+)")
 _RESERVED_PATHS = {"p", "reel", "reels", "stories", "explore", "accounts", "tv", "direct"}
 _NO_HANDLE = re.compile(
     r"^(?:no|nope|none|nah|n/?a|-|no instagram|not on instagram|no insta|"
-    r"(?:i )?do(?:n't| not) (?:have|use) (?:one|it|instagram|insta|an account)|"
-    r"(?:i )?do(?:n't| not) have an? (?:instagram|insta)(?: account)?)$"
+    r"(?:i )?do(?:n'?t| not) (?:have|use) (?:one|it|instagram|insta|an account)|"
+    r"(?:i )?do(?:n'?t| not) have an? (?:instagram|insta)(?: account)?)$"
 )
 
 
@@ -370,4 +374,8 @@ def timing_display(text: str, value: str) -> str:
                 break
     if not named:
         return TIMING_LABELS[value]
-    return f"{named}, no rush" if value == FLEXIBLE else f"{named} ({TIMING_LABELS[value]})"
+    if value == FLEXIBLE and FLEXIBLE in _keywords(answer):
+        return f"{named}, no rush"
+    return (
+        f"{named} ({TIMING_LABELS[value].lower() if value == FLEXIBLE else TIMING_LABELS[value]})"
+    )

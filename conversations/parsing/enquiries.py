@@ -34,8 +34,8 @@ _TOPIC_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         DEPOSIT,
         r"(?:how much|what|whats|what's|what is|is there|do (?:i|you) (?:need|take|charge|pay)"
-        r"|do i have to pay)(?: is| are| a| the| your)* deposits?"
-        r"|deposits? (?:policy|amount|refundable|required|needed|cost)|deposit\?$"
+        r"|do i have to pay)(?: to pay)?(?: is| are| a| the| your)* deposits?"
+        r"|deposits? (?:policy|amount|refundable|required|needed|cost)|^(?:the )?deposits?$"
         r"|(?:is|are) (?:the |your )?deposits? refundable",
     ),
     (

@@ -203,6 +203,11 @@ def find_slots(text: str) -> list[Slot]:
         joined = ", ".join(slot.text for slot in styles)
         first = Slot(STYLE, joined, joined, styles[0].start, styles[0].end)
         found = [slot for slot in found if slot.target != STYLE] + [first]
+    timings = [slot for slot in found if slot.target == TIMING]
+    if len(timings) > 1:  # "sometime in spring, no rush" is one answer
+        span = text[timings[0].start : timings[-1].end]
+        merged = Slot(TIMING, span, span, timings[0].start, timings[-1].end)
+        found = [slot for slot in found if slot.target != TIMING] + [merged]
     placements = [slot for slot in found if slot.target == PLACEMENT]
     if len(placements) > 1:  # "arm or leg": undecided, so neither is taken
         found = [slot for slot in found if slot.target != PLACEMENT]
