@@ -128,6 +128,12 @@ def noted_only(lead, labels, question):
     return f"Thanks — I've noted your {names}.\n\n{question}"
 
 
+def noted_already(lead, labels, question):
+    """The first question, after a first message that answered later ones."""
+    names = join_places([_in_sentence(label) for label in labels], "and")
+    return f"I've noted your {names} already.\n\n{question}"
+
+
 def not_an_answer(lead, question):
     """ "hello??" or an empty nudge: no thanks, just the question again."""
     return f"I'm here! {question}"

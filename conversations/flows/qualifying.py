@@ -37,8 +37,25 @@ def start(turn):
 
 def ask_first(turn, opening):
     """Ask the current question (the first, for a new lead), worded by `opening(lead, question)`:
-    a greeting, a welcome back, a resubscription."""
-    turn.reply(opening(turn.lead, script.prompt(turn)), purpose="question")
+    a greeting, a welcome back, a resubscription. Answers to later questions in the opening
+    message ("hi, a rose on my wrist, about 5x5cm") are kept, and said so."""
+    labels = opening_answers(turn)
+    question = script.prompt(turn)
+    if labels:
+        question = wording.noted_already(turn.lead, labels, question)
+    turn.reply(opening(turn.lead, question), purpose="question")
+
+
+def opening_answers(turn):
+    """Store what the opening message answers of the questions after the current one."""
+    step = turn.lead.current_step
+    if turn.kind not in TEXT_KINDS or not turn.text or step >= len(turn.script):
+        return []
+    found = [s for s in find_slots(turn.text) if s.target != target_of(turn.script[step])]
+    filled = fill_later(turn, found, step, script.answered_ahead(turn.lead))
+    if filled:
+        store_filled(turn, filled)
+    return [question.summary_label for question in filled]
 
 
 def open_with_enquiry(turn, name):

@@ -184,3 +184,16 @@ def test_the_summary_the_admin_and_the_api_show_the_same_facts(
     assert "£500–600" in summary
     assert answers["budget"].value == {"amount_minor": 50000, "max_minor": 60000, "currency": "GBP"}
     assert api["budget"] == "budget £500-600"
+
+
+def test_a_rich_first_message_keeps_its_answers_and_still_asks_the_idea(make_client, seeded_script):
+    chat = Chat(make_client(display_name="Sam"), "webhook")
+    greeting = chat.say("Hi! Looking for something on my wrist, about 5x5cm, budget £450")
+    assert greeting.startswith("Hi Sam!")
+    assert "I've noted your placement, size and budget already." in greeting
+    assert seeded_script[0].prompt in greeting
+    assert chat.lead.current_step == 0
+    assert set(chat.lead.current_answers()) == {"placement", "dimensions", "budget"}
+
+    # The idea, then straight past the placement and the size to the style.
+    assert seeded_script[3].prompt in chat.say("A lotus flower")
