@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from conversations import outbox, wording
 from conversations.flows import completion, handover, script
-from conversations.models import Answer, StudioSettings, TourStop
+from conversations.models import Answer, Question, StudioSettings, TourStop
 from conversations.parsing import ParseError, parse_yes_no
 from conversations.parsing.text import place_key
 from conversations.questions import TOUR_OFFER, TRAVEL_CITY
@@ -67,7 +67,12 @@ def offer_tour(turn, place, stops, *, early=False):
 
 
 def send_offer(lead, place=None, studio=None, stops=None, *, early=False):
-    """Ask whether the client can travel to where the artist works (again, after a resume)."""
+    """Ask whether the client can travel to where the artist works (again, after a resume);
+    once they said yes at the travel-city answer, the question they are on instead."""
+    if accepted(lead):
+        prompt = script.current_prompt(lead, list(Question.objects.script()))
+        body = wording.resumed(lead, prompt)
+        return outbox.queue_message(lead.client, body, lead=lead, purpose="question")
     place = place or requested(lead.current_answers())
     if place is None:
         return None

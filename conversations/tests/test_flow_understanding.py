@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from conversations import wording
+from conversations.flows import artist as artist_flow
 from conversations.models import Answer, Faq, Message, Status
 from conversations.tests.test_flow_handover import api_as_artist
 from conversations.tests.test_flow_support import HAPPY_ANSWERS, Chat
@@ -197,3 +198,19 @@ def test_a_rich_first_message_keeps_its_answers_and_still_asks_the_idea(make_cli
 
     # The idea, then straight past the placement and the size to the style.
     assert seeded_script[3].prompt in chat.say("A lotus flower")
+
+
+def test_a_hand_back_after_a_yes_to_the_early_tour_offer_asks_the_question_not_the_offer(
+    make_client, seeded_script
+):
+    chat = Chat(make_client(), "webhook")
+    chat.say("hi")
+    chat.answer_until("travel_city", seeded_script)
+    chat.say("Leeds")
+    chat.say("yes")  # to the tour offer: the timing comes next
+    chat.say("can I talk to a real person please")
+    artist_flow.act(chat.lead, "resume", reason="", actor="artist")
+    reasked = Message.objects.outbound().filter(client=chat.client).latest("pk")
+    assert seeded_script[-1].prompt in reasked.body
+    assert chat.lead.status == Status.TOUR_CONVERSION_OFFERED
+    assert "change budget to 800" in chat.say("2")
