@@ -83,7 +83,11 @@ def correct(turn, question, value):
             )
             turn.reply(body, purpose="repair")
         return
+    ahead = question.key in script.answered_ahead(turn.lead)
     script.record(turn, question, value, parsed)
+    if ahead:  # corrected before its turn: its step is still to be skipped
+        failures = {**(turn.lead.parse_failures or {}), question.key: script.ANSWERED_AHEAD}
+        turn.update_lead(parse_failures=failures)
     at_summary = turn.lead.current_step >= len(turn.script)
     question_now = None if at_summary else script.prompt(turn)
     body = wording.updated(turn.lead, question.summary_label, parsed.display, question_now)

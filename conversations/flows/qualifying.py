@@ -3,6 +3,8 @@ stored and the step moved past whatever is answered; questions the client asks a
 the FAQ; after the last question, the confirmation step (flows/confirmation.py).
 """
 
+from dataclasses import dataclass
+
 from conversations import pricing, wording
 from conversations.flows import confirmation, handover, script, tour
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
@@ -173,22 +175,38 @@ def understand(turn, question):
     step = turn.lead.current_step
     own = next((slot for slot in found if slot.target == target_of(question)), None)
     filled = fill_later(turn, [s for s in found if s is not own], step, ahead)
-    current, error = answer_to_current(turn, question, own, filled, found)
-    if current is None:
-        if filled:
-            store_filled(turn, filled)
-            labels = [q.summary_label for q in filled]
-            body = wording.noted_only(turn.lead, labels, script.prompt(turn))
-            turn.reply(body, purpose="question")
-        elif error is None:
-            turn.reply(wording.not_an_answer(turn.lead, script.prompt(turn)), purpose="question")
-        elif not error:  # an answer to a question already answered: not this one
-            turn.reply(wording.one_at_a_time(turn.lead, script.prompt(turn)), purpose="question")
-        else:
-            fail(turn, question, error)
-        return
-    answer_text, parsed, keep_filled = current
-    accept(turn, question, answer_text, parsed, filled if keep_filled else {})
+    reading = answer_to_current(turn, question, own, filled, found)
+    if isinstance(reading, Reading):
+        accept(turn, question, reading.text, reading.parsed, filled if reading.keep_others else {})
+    elif filled:
+        store_filled(turn, filled)
+        labels = [q.summary_label for q in filled]
+        turn.reply(wording.noted_only(turn.lead, labels, script.prompt(turn)), purpose="question")
+    elif reading.reason:
+        fail(turn, question, reading.reason)
+    elif reading.elsewhere:  # a size or a budget, already answered: not this answer
+        turn.reply(wording.one_at_a_time(turn.lead, script.prompt(turn)), purpose="question")
+    else:  # "hello??": nothing to thank for
+        turn.reply(wording.not_an_answer(turn.lead, script.prompt(turn)), purpose="question")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The message read as the current question's answer (`keep_others`: and other fragments
+    of it answer later questions; False when the whole message was this answer)."""
+
+    text: str
+    parsed: ParsedAnswer
+    keep_others: bool = True
+
+
+@dataclass(frozen=True)
+class NoReading:
+    """Why the message is no answer to the current question: the parser's `reason`, or
+    `elsewhere` (it answers another question), or neither (it says nothing)."""
+
+    reason: str = ""
+    elsewhere: bool = False
 
 
 def fill_later(turn, found, step, ahead):
@@ -210,41 +228,44 @@ def fill_later(turn, found, step, ahead):
 
 
 def answer_to_current(turn, question, own, filled, found):
-    """((text, parsed, keep the other fragments), None), or (None, why it is no answer)."""
+    """The current question's answer in the message (a Reading), or why there is none."""
     text, studio = turn.text, (lambda: turn.studio)
-    free_text = script.parser_kind(question) == K.TEXT
     if own is not None:
         try:
             parsed = script.parse_for(question, own.answer, studio, turn.lead)
         except (ParseError, ValueError):
             pass
         else:
-            alone = not filled
-            return ((text, parsed, True) if alone else (own.text, parsed, True)), None
-    if free_text:
-        used = [slot for slot, _ in filled.values()]
-        # A size or a budget no question takes is still no idea; a style word may be one.
-        cut = used + [s for s in found if s.target not in DESCRIPTIVE and s not in used]
-        if not is_substantive(without(text, cut)):
-            return None, ("" if len(cut) > len(used) else None)
-        if not filled:
-            return (text, ParsedAnswer(text, shorten(text)), True), None
-        rest = without(text, [s for q, (s, _) in filled.items() if s.target not in DESCRIPTIVE])
-        return (rest, ParsedAnswer(rest, shorten(rest)), True), None
-    error = None
+            return Reading(own.text if filled else text, parsed)
+    if script.parser_kind(question) == K.TEXT:
+        return free_text_reading(text, filled, found)
+    reason = ""
     if filled:
         rest = without(text, [slot for slot, _ in filled.values()])
         if rest:
             try:
-                return (rest, script.parse_for(question, rest, studio, turn.lead), True), None
-            except (ParseError, ValueError) as exc:
-                error = getattr(exc, "reason", None)
+                return Reading(rest, script.parse_for(question, rest, studio, turn.lead))
+            except ParseError as error:
+                reason = error.reason
     try:
         parsed = script.parse_for(question, text, studio, turn.lead)
-    except ParseError as exc:
-        return None, None if filled else (error or exc.reason)
+    except ParseError as error:
+        return NoReading() if filled else NoReading(reason or error.reason)
     # The whole message is this answer: nothing of it answers another question.
-    return (text, parsed, False), None
+    return Reading(text, parsed, keep_others=False)
+
+
+def free_text_reading(text, filled, found):
+    """A free-text answer is what the message says besides its other answers, if anything."""
+    used = [slot for slot, _ in filled.values()]
+    # A size or a budget no question takes is still no idea; a style word may be one.
+    cut = used + [s for s in found if s.target not in DESCRIPTIVE and s not in used]
+    if not is_substantive(without(text, cut)):
+        return NoReading(elsewhere=len(cut) > len(used))
+    if not filled:
+        return Reading(text, ParsedAnswer(text, shorten(text)))
+    rest = without(text, [slot for slot in used if slot.target not in DESCRIPTIVE])
+    return Reading(rest, ParsedAnswer(rest, shorten(rest)))
 
 
 def store_filled(turn, filled):

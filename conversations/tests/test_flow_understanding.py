@@ -214,3 +214,15 @@ def test_a_hand_back_after_a_yes_to_the_early_tour_offer_asks_the_question_not_t
     assert seeded_script[-1].prompt in reasked.body
     assert chat.lead.status == Status.TOUR_CONVERSION_OFFERED
     assert "change budget to 800" in chat.say("2")
+
+
+def test_an_answer_given_ahead_can_be_corrected_and_its_question_is_still_skipped(
+    make_client, seeded_script
+):
+    chat = Chat(make_client(), "webhook")
+    chat.say("hi")
+    chat.say("budget £500")
+    assert chat.say("change budget to 500-600").startswith("Updated: budget £500–600.")
+    chat.answer_until("location_city", seeded_script)  # reaches the city: the budget skipped
+    budgets = Answer.objects.filter(lead=chat.lead, question_key="budget")
+    assert [a.text for a in budgets.order_by("pk")] == ["budget £500", "500-600"]
