@@ -141,7 +141,7 @@ def not_an_answer(lead, question):
 
 def faq_answer(lead, answer, question):
     """A client's question answered, then the question they were on, asked again."""
-    return f"{answer}\n\n{_pick(lead, 'Now, where were we —', 'Back to your tattoo:')} {question}"
+    return f"{answer}\n\n{_pick(lead, 'Now, where were we?', 'Back to your tattoo:')} {question}"
 
 
 def faq_fill(answer, studio):
