@@ -713,3 +713,60 @@ class TourStop(models.Model):
 
     def __str__(self):
         return self.city
+
+
+class FaqQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True).order_by("order", "id")
+
+
+class Faq(models.Model):
+    """A question clients ask mid-consultation and the studio's answer; edited in the admin.
+
+    A blank answer passes the question to the artist. `{home_city}` in an answer is the
+    studio's home city.
+    """
+
+    class Topic(models.TextChoices):
+        PRICE = "price", "Prices"
+        DEPOSIT = "deposit", "Deposit"
+        LOCATION = "location", "Where the studio is"
+        BOOKING = "booking", "How booking works"
+        AVAILABILITY = "availability", "Availability"
+        AFTERCARE = "aftercare", "Aftercare"
+        ARTIST = "artist", "Talking to the artist"
+        OTHER = "other", "Other (your keywords only)"
+
+    topic = models.CharField(max_length=16, choices=Topic.choices, default=Topic.OTHER)
+    question = models.CharField(
+        max_length=200, help_text="How clients ask it, e.g. “How much is the deposit?”"
+    )
+    keywords = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Your own phrases for this question, e.g. ["parking"]',
+    )
+    answer = models.TextField(
+        blank=True, help_text="Your answer; leave it blank to pass the question to you"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    objects = FaqQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "FAQ"
+        verbose_name_plural = "FAQs"
+
+    def __str__(self):
+        return self.question
+
+    @property
+    def hands_over(self):
+        return not self.answer.strip()
+
+    def phrases(self):
+        """The studio's keywords as a list of text (the admin takes any JSON here)."""
+        keywords = self.keywords if isinstance(self.keywords, list) else [self.keywords]
+        return tuple(k for k in keywords if isinstance(k, str) and k.strip())

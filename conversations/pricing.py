@@ -125,7 +125,8 @@ def estimate(
         return Estimate("", None, None)
     area = width_cm * height_cm
     limits = (studio.small_max_cm2, studio.medium_max_cm2, studio.large_max_cm2)
-    index = sum(area >= limit for limit in limits)
+    # Each maximum is inclusive: 10 × 15 cm (150 cm²) with a medium maximum of 150 is MEDIUM.
+    index = sum(area > limit for limit in limits)
     category = SIZE_CATEGORIES[min(index + len(bumps(answers, studio)), len(limits))]
     if category == "XL":
         days = min(max(math.ceil(area / studio.xl_cm2_per_day), 1), MAX_XL_DAYS)

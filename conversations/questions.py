@@ -9,9 +9,11 @@ from dataclasses import asdict, dataclass, field
 
 # Answers the qualification reads (pricing, the cover-up rule, the location facts, the tour).
 PLACEMENT = "placement"
+STYLE = "style"
 COMPLEXITY = "complexity"
 COVERUP = "coverup"
 LOCATION_CITY = "location_city"
+LOCATION_COUNTRY = "location_country"
 TRAVEL_CITY = "travel_city"
 # Steps that are not questions of the script but keep answers and failure counts like one.
 CONFIRMATION = "confirmation"  # the summary the client says yes to
@@ -60,7 +62,7 @@ DEFAULT_SCRIPT = (
         aliases=("size", "dimension", "measurements"),
     ),
     DefaultQuestion(
-        "style",
+        STYLE,
         "text",
         "What style are you after (fine line, blackwork, realism, traditional …)?",
         "Fine line, black and grey",
@@ -107,7 +109,7 @@ DEFAULT_SCRIPT = (
         aliases=("city", "home city", "location"),
     ),
     DefaultQuestion(
-        "location_country",
+        LOCATION_COUNTRY,
         "country",
         "And which country?",
         "United Kingdom",

@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
@@ -84,16 +83,20 @@ class StepAdvance:
         return "advanced" if self.advanced else "step_already_advanced"
 
 
-def advance_step(lead_id: int, expected_step: int, **columns: Any) -> StepAdvance:
+def advance_step(
+    lead_id: int, expected_step: int, *, to_step: int | None = None, **columns: Any
+) -> StepAdvance:
     """Move the lead past `expected_step` unless someone already did; the loser sends nothing.
 
     One conditional UPDATE, which also writes `columns` (facts, never the status) when it wins.
+    `to_step` jumps further (past questions a richer message already answered).
     """
+    target = expected_step + 1 if to_step is None else to_step
     if "status" in columns:
         raise ValueError("the status changes only through transition()")
     if any(hasattr(value, "resolve_expression") for value in columns.values()):
         advanced = Lead.objects.filter(pk=lead_id, current_step=expected_step).update(
-            current_step=F("current_step") + 1, updated_at=timezone.now(), **columns
+            current_step=target, updated_at=timezone.now(), **columns
         )
     else:
         # The hot path's UPDATE (issue 13): one cached statement, no ORM compilation.
@@ -101,10 +104,10 @@ def advance_step(lead_id: int, expected_step: int, **columns: Any) -> StepAdvanc
             Lead,
             lead_id,
             {"current_step": expected_step},
-            {"current_step": expected_step + 1, "updated_at": timezone.now(), **columns},
+            {"current_step": target, "updated_at": timezone.now(), **columns},
         )
     if advanced:
-        return StepAdvance(advanced=True, current_step=expected_step + 1)
+        return StepAdvance(advanced=True, current_step=target)
     # Lost the race (or the lead is gone): report where the step is now.
     step = Lead.objects.filter(pk=lead_id).values_list("current_step", flat=True).first()
     return StepAdvance(advanced=False, current_step=expected_step if step is None else step)

@@ -41,17 +41,39 @@ def question_text(prompt, options=()):
 
 
 def greeting(lead, name, question):
-    hello = f"Hi {_first_name(name)}!" if _first_name(name) else "Hi!"
-    intro = _pick(
-        lead,
-        "Thanks for getting in touch about a tattoo. I'll ask a few quick questions so the "
-        "artist has everything they need — it only takes a couple of minutes.",
-        "Lovely to hear from you. I'm the studio's assistant: a few quick questions and your "
-        "idea goes straight to the artist.",
-        "Thanks for your message! I'll take a few details about your idea first, then pass "
-        "them to the artist.",
-    )
+    first = _first_name(name)
+    if first:
+        hello = f"Hi {first}!"
+        intro = _pick(
+            lead,
+            "Thanks for getting in touch about a tattoo. I'll ask a few quick questions so the "
+            "artist has everything they need — it only takes a couple of minutes.",
+            "Lovely to hear from you. I'm the studio's assistant: a few quick questions and your "
+            "idea goes straight to the artist.",
+            "I'll take a few details about your idea first, then pass them to the artist.",
+        )
+    else:
+        hello = "Hi!"
+        intro = _pick(
+            lead,
+            "Thanks for getting in touch about a tattoo. I'll ask a few quick questions so the "
+            "artist has everything they need — it only takes a couple of minutes.",
+            "Lovely to hear from you. I'm the studio's assistant: a few quick questions and your "
+            "idea goes straight to the artist.",
+            "Thanks for your message! I'll take a few details about your idea first, then pass "
+            "them to the artist.",
+        )
     return f"{hello} {intro}\n\n{question}"
+
+
+def greeting_with_answer(lead, name, answer, question):
+    """The opening when the first message was a question: hello, its answer, the question."""
+    first = _first_name(name)
+    hello = f"Hi {first}!" if first else "Hi!"
+    return (
+        f"{hello} {answer}\n\nI'll ask a few quick questions so the artist has everything they "
+        f"need.\n\n{question}"
+    )
 
 
 def welcome_back(lead, question):
@@ -75,9 +97,124 @@ def resubscribed_plain(lead):
     return "You're back on — you'll get messages from us again."
 
 
-def next_question(lead, question, step=0):
-    thanks = _pick(lead, "Thanks!", "Got it.", "Great, thank you.", "Perfect.", turn=step)
+ACKNOWLEDGEMENTS = ("Thanks!", "Got it.", "Great, thank you.", "Perfect.", "Lovely.", "Noted.")
+
+
+def next_question(lead, question, step=0, noted=()):
+    """An acknowledged answer and the next question; `noted` names other answers it gave.
+
+    The acknowledgement moves on with the step, so two in a row are never the same.
+    """
+    thanks = ACKNOWLEDGEMENTS[((getattr(lead, "pk", None) or 0) + step) % len(ACKNOWLEDGEMENTS)]
+    if noted:
+        thanks = f"{thanks} {noted_line(noted)}"
     return f"{thanks}\n\n{question}"
+
+
+def _in_sentence(label):
+    """A summary label inside a sentence: "size", "city"; "Instagram" stays a name."""
+    label = label.removeprefix("Your ")
+    return label if label.split(" ")[0] in {"Instagram"} else label.lower()
+
+
+def noted_line(labels):
+    """ "I've got your size and budget too." """
+    return f"I've got your {join_places([_in_sentence(x) for x in labels], 'and')} too."
+
+
+def noted_only(lead, labels, question):
+    """Answers to later questions, none to this one: say what was kept, ask this one again."""
+    names = join_places([_in_sentence(label) for label in labels], "and")
+    return f"Thanks — I've noted your {names}.\n\n{question}"
+
+
+def noted_already(lead, labels, question):
+    """The first question, after a first message that answered later ones."""
+    names = join_places([_in_sentence(label) for label in labels], "and")
+    return f"I've noted your {names} already.\n\n{question}"
+
+
+def not_an_answer(lead, question):
+    """ "hello??" or an empty nudge: no thanks, just the question again."""
+    return f"I'm here! {question}"
+
+
+def faq_answer(lead, answer, question):
+    """A client's question answered, then the question they were on, asked again."""
+    return f"{answer}\n\n{_pick(lead, 'Now, where were we?', 'Back to your tattoo:')} {question}"
+
+
+def faq_fill(answer, studio):
+    """The studio's FAQ answer with its placeholders filled ({home_city})."""
+    try:
+        return answer.format_map({"home_city": studio.home_city})
+    except (KeyError, ValueError, IndexError, AttributeError):
+        return answer
+
+
+def updated(lead, label, value, question=None):
+    """After a correction: only the changed line, and what comes next."""
+    line = f"Updated: {_in_sentence(label)} {value}"
+    if question is None:
+        return f"{line}. Reply YES if everything's right now, or tell me what else to change."
+    return f"{line}.\n\n{question}"
+
+
+def budget_low_note(lead, budget, minimum, question):
+    """At the budget answer: the minimum said kindly, and the consultation carries on."""
+    return (
+        f"Thanks! Just so you know, the artist's minimum for a piece is {minimum} and your "
+        f"budget is {budget}. If you can stretch to that, tell me your new budget any time "
+        f"(e.g. “budget {minimum}”); otherwise no problem — we'll carry on and the artist "
+        f"will still see your idea.\n\n{question}"
+    )
+
+
+def rough_size_note(category):
+    """How a guessed size reads in the summary and to the artist."""
+    return f"{category.capitalize()} (rough guess)"
+
+
+# The default FAQ rows (migration 0012 seeds them; the artist edits them in the admin):
+# (topic, how clients ask it, the answer; blank passes the question to the artist).
+DEFAULT_FAQ = (
+    (
+        "price",
+        "How much does a tattoo cost?",
+        "Every piece is priced individually — size, detail and placement all count. Once I've "
+        "got your details, the artist will send you a quote.",
+    ),
+    (
+        "deposit",
+        "How much is the deposit?",
+        "A deposit secures your date and comes off the final price. The artist confirms the "
+        "amount with your quote, and you pay it by card through a secure link.",
+    ),
+    (
+        "location",
+        "Where are you based?",
+        "The artist works from {home_city}; you'll get the exact address with your booking.",
+    ),
+    (
+        "booking",
+        "How does booking work?",
+        "You answer a few quick questions here, the artist reviews your idea and sends a "
+        "quote, then a deposit secures your date.",
+    ),
+    (
+        "availability",
+        "Do you have space for a new tattoo?",
+        "Yes, the artist is taking bookings! Dates depend on the piece — they'll offer you "
+        "some once they've seen your idea.",
+    ),
+    (
+        "aftercare",
+        "How do I look after a new tattoo?",
+        "You'll get full aftercare instructions on the day. In short: keep it clean, "
+        "moisturise lightly, and keep it out of the sun and the pool for two weeks.",
+    ),
+    ("artist", "Can I talk to the artist directly?", ""),
+)
 
 
 def repeat_question(lead, question):
@@ -99,8 +236,8 @@ def repair(lead, reason, example, attempt):
 def one_at_a_time(lead, question):
     intro = _pick(
         lead,
-        "Thanks! Let's take it one question at a time so nothing gets lost.",
-        "Thank you — I'll go through the questions one by one so I get everything right.",
+        "Let's take it one question at a time so nothing gets lost.",
+        "I'll go through the questions one by one so I get everything right.",
     )
     return f"{intro}\n\n{question}"
 
@@ -227,6 +364,19 @@ def tour_offer(lead, city, places):
     )
 
 
+def tour_offer_now(lead, city, places):
+    """The tour offer at the travel-city answer, before the last questions."""
+    return (
+        f"Just so you know, the artist isn't working in {city} at the moment — they're in "
+        f"{join_places(places, 'and')}. Would you be happy to travel to {join_places(places)} "
+        "for your session? Reply YES or NO."
+    )
+
+
+def tour_accepted_carry_on(lead, question):
+    return f"Brilliant, thank you! Let's finish up.\n\n{question}"
+
+
 def tour_unclear(lead, places):
     return (
         f"Sorry, I didn't catch that — would you be able to come to {join_places(places)}? "
@@ -261,6 +411,8 @@ def handover(lead, kind):
             "Sorry, I'm struggling to understand that one. I've asked the artist to pick it up "
             "with you personally — they'll reply here."
         )
+    if kind == "faq":
+        return "Good question — I've passed it to the artist, who'll answer you here personally."
     if kind == "cover_up_review":
         return (
             "Thanks! Cover-ups need the artist's own eye, so I've passed your details to them "
@@ -417,6 +569,7 @@ def artist_handover_reason(kind, detail=""):
         "price_haggle": "Client wants to discuss the price",
         "scheduling": "Client asked about dates or availability",
         "cover_up_review": "Cover-up: needs the artist's assessment",
+        "faq": f"Client asked: “{detail}”",
         "parse": f"Could not understand the answer to “{detail}” after 3 tries",
         "unclear_summary": "Could not confirm the summary after 3 tries",
         "unclear_tour_reply": "Could not understand the reply to the tour offer after 3 tries",

@@ -6,7 +6,7 @@ The layer is `conversations.admin`; each page lives in the module named after wh
 from django.contrib import admin
 from django.shortcuts import redirect
 
-from conversations.admin import failures, leads, studio
+from conversations.admin import failures, faq, leads, studio
 from conversations.admin.funnel import FUNNEL_PERMISSIONS, funnel_view
 from conversations.admin.leads import ARTIST_ACTIONS
 from conversations.models import Answer, Client, Reminder, TourStop, WebhookEvent
@@ -15,6 +15,7 @@ __all__ = [
     "ARTIST_ACTIONS",
     "FUNNEL_PERMISSIONS",
     "failures",
+    "faq",
     "funnel_view",
     "leads",
     "studio",

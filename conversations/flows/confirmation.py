@@ -5,7 +5,7 @@ qualification decision a YES leads to (hand over, follow up, offer the tour, or 
 from conversations import pricing, wording
 from conversations.flows import completion, handover, script, tour
 from conversations.flows.turn import MEDIA_KINDS, TEXT_KINDS
-from conversations.models import Question
+from conversations.models import Question, Status
 from conversations.parsing import ParseError, format_money, parse_yes_no
 from conversations.parsing.corrections import field_name, is_approval, parse_correction
 from conversations.questions import CONFIRMATION
@@ -72,8 +72,9 @@ def find_correction(text, script):
 
 
 def correct(turn, question, value):
+    """Store the corrected answer and confirm only the changed line ("Updated: budget £500–600")."""
     try:
-        parsed = script.parse_for(question, value, lambda: turn.studio)
+        parsed = script.parse_for(question, value, lambda: turn.studio, turn.lead)
     except ParseError as error:
         count = script.count_failure(turn, question.key)
         if not handover.hand_over_after_failures(turn, count, "parse", question.key):
@@ -82,8 +83,33 @@ def correct(turn, question, value):
             )
             turn.reply(body, purpose="repair")
         return
+    ahead = question.key in script.answered_ahead(turn.lead)
     script.record(turn, question, value, parsed)
-    turn.reply(script.prompt(turn), purpose="summary")
+    if ahead:  # corrected before its turn: its step is still to be skipped
+        failures = {**(turn.lead.parse_failures or {}), question.key: script.ANSWERED_AHEAD}
+        turn.update_lead(parse_failures=failures)
+    at_summary = turn.lead.current_step >= len(turn.script)
+    question_now = None if at_summary else script.prompt(turn)
+    body = wording.updated(turn.lead, question.summary_label, parsed.display, question_now)
+    turn.reply(body, purpose="summary" if at_summary else "question")
+
+
+def correct_mid_flow(turn):
+    """ "change budget to 500-600" before the summary: an answer already given, changed; True
+    when the message was such a correction (the current question is then asked again)."""
+    correction = find_correction(turn.text, turn.script)
+    if correction is None:
+        return False
+    question, value = correction
+    step = turn.lead.current_step
+    if question is None or not value:
+        return False
+    position = turn.script.index(question)
+    answered = position < step or question.key in script.answered_ahead(turn.lead)
+    if not answered:
+        return False  # "style: fine line" at the style question is just the answer
+    correct(turn, question, value)
+    return True
 
 
 # -- the qualification decision --------------------------------------------------------------
@@ -105,6 +131,10 @@ def qualify(turn):
     if lead.budget_minor is not None and follow_up_budget(turn, answers):
         return
     place = tour.requested(answers)
+    if place is not None and lead.status == Status.TOUR_CONVERSION_OFFERED:
+        # Offered at the travel-city answer, and accepted: nothing left to ask.
+        completion.complete(turn, answers, "accepted the tour offer; ready for your approval")
+        return
     if place is not None:
         stops = list(tour.active_stops())
         if not tour.is_served(place, studio, stops):

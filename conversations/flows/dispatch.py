@@ -44,13 +44,23 @@ def handle_message(lead, message, inbound, *, intent, **turn_state):
         return  # a reaction or a provider notice answers nothing
 
     opening = start(turn)
+    # A first message that asks something ("how much for a tattoo?") is answered first.
+    if opening is not None and qualifying.open_with_enquiry(turn, profile_name(turn)):
+        return
+    # A question the FAQ answers is answered, even one that reads as an intent ("do you have
+    # any availability?"); the consultation then goes on.
+    consulting = turn.lead.status == Status.QUALIFYING or (
+        turn.lead.status == Status.TOUR_CONVERSION_OFFERED and tour.accepted(turn.lead)
+    )
     # Asking for a person hands over from every status that can be handed over (a new lead
     # once its consultation has started); the artist then answers whatever was asked.
+    if consulting and opening is None and qualifying.answer_enquiry(turn):
+        return
     if handover.wants_a_person(turn) and turn.lead.status in HANDOVER_SOURCES:
         handover.hand_over_for_intent(turn)
     elif opening is not None:
         qualifying.ask_first(turn, opening)
-    elif turn.lead.status == Status.QUALIFYING:
+    elif consulting:
         qualifying.on_message(turn)
     elif turn.lead.status == Status.TOUR_CONVERSION_OFFERED:
         tour.on_tour_reply(turn)
@@ -76,11 +86,16 @@ def start(turn):
         turn.transition("restart", reason="Client wrote again", actor="client")
         opening = wording.welcome_back
     elif turn.lead.status == Status.NEW:
-        opening = greeting(turn.client.display_name or turn.inbound.profile_name)
+        opening = greeting(profile_name(turn))
     else:
         return None
     qualifying.start(turn)
     return opening
+
+
+def profile_name(turn):
+    """The client's name as WhatsApp tells it (or as the artist saved it)."""
+    return turn.client.display_name or turn.inbound.profile_name
 
 
 def greeting(name):

@@ -12,21 +12,32 @@ from decimal import Decimal
 from django.db import connection
 
 from conversations import wording
-from conversations.models import Answer, Question, StudioSettings
+from conversations.models import Answer, Faq, Question, StudioSettings
 from conversations.parsing import ParsedAnswer, ParseError, parse_answer, parse_media
+from conversations.parsing.enquiries import FaqEntry, FaqMatcher
+from conversations.parsing.location import Location, home_location
 from conversations.questions import LOCATION_CITY
 from leadbot.postgres import rows
 
 K = Question.Kind
 
 
-def parse_options(question, studio):
-    """Keyword options of the question's parser; `studio` is loaded only when a kind needs it."""
+def parse_options(question, studio, lead=None):
+    """Keyword options of the question's parser; `studio` is loaded only when a kind needs it.
+
+    The home-city question takes no "anywhere" and keeps a country only when it is certain
+    (else the country question asks it); the travel question reads "same" as the lead's home.
+    """
     if question.kind == K.BUDGET:
         studio = studio() if callable(studio) else studio
         return {"minimum": studio.budget_floor, "default_currency": studio.currency}
     if question.kind == K.CHOICE:
         return {"options": question.options}
+    if question.kind == K.LOCATION:
+        if question.key == LOCATION_CITY:
+            return {"allow_flexible": False, "certain_country_only": True}
+        home = home_location(lead.city, lead.country_code) if lead is not None else None
+        return {"home": home}
     return {}
 
 
@@ -37,9 +48,10 @@ def parser_kind(question):
     return question.kind
 
 
-def parse_for(question, text, studio=StudioSettings.load):
-    """Parse `text` as an answer to `question`; raises ParseError."""
-    return parse_answer(parser_kind(question), text, **parse_options(question, studio))
+def parse_for(question, text, studio=StudioSettings.load, lead=None):
+    """Parse `text` as an answer to `question` (of `lead`, when "same" needs its home city);
+    raises ParseError."""
+    return parse_answer(parser_kind(question), text, **parse_options(question, studio, lead))
 
 
 def media_answer(inbound, previous=None):
@@ -62,6 +74,10 @@ def display_for(question, answer, studio):
     if question.kind == K.MEDIA and isinstance(answer.value, dict):
         value = answer.value
         return wording.media_display(len(value.get("media", [])), len(value.get("urls", [])))
+    if question.kind in (K.LOCATION, K.COUNTRY) and isinstance(answer.value, dict):
+        # The stored place, not a re-parse: "same" meant the home city of that moment.
+        with suppress(TypeError):
+            return Location(**answer.value).display
     try:
         return parse_for(question, answer.text, studio).display
     except (ParseError, ValueError):
@@ -73,6 +89,8 @@ def facts_for(question, value):
     if value is None:  # an optional question, skipped
         return {}
     if question.kind == K.DIMENSIONS:
+        if "width_cm" not in value:  # "not sure yet": no size to price
+            return {}
         return {"width_cm": Decimal(value["width_cm"]), "height_cm": Decimal(value["height_cm"])}
     if question.kind == K.BUDGET:
         return {"budget_minor": value["amount_minor"], "currency": value["currency"]}
@@ -175,6 +193,30 @@ def clear_failures(turn, key):
         turn.update_lead(parse_failures=failures)
 
 
+# -- answers given before their question -----------------------------------------------------
+
+# A failure count of 0 marks a question answered before its turn (slot filling, or a country
+# inferred from the city): the flow skips its step without reading the answers again.
+ANSWERED_AHEAD = 0
+
+
+def answered_ahead(lead):
+    """Keys of the questions answered ahead of their step."""
+    return answered_ahead_in(lead.parse_failures or {})
+
+
+def answered_ahead_in(failures):
+    return {key for key, count in failures.items() if count == ANSWERED_AHEAD}
+
+
+def next_step(script, step, ahead):
+    """The first step after `step` whose question is not answered yet (len(script): the summary)."""
+    step += 1
+    while step < len(script) and script[step].key in ahead:
+        step += 1
+    return step
+
+
 # -- the per-process cache -----------------------------------------------------------------
 
 
@@ -187,19 +229,19 @@ class CachedConfig:
 
     def __init__(self):
         self._key = None
-        self._script = ()
-        self._studio = None
+        self._config = ((), None, None)
 
     def _current(self, version):
         key = (connection.settings_dict["NAME"], version)
         if version is None or key != self._key:
             script = tuple(Question.objects.script())
             studio, created = StudioSettings.objects.get_or_create(pk=1)
+            config = (script, studio, Faqs(Faq.objects.active()))
             # Creating the settings row moved the version on: `version` no longer names this.
             if version is None or created:
-                return script, studio
-            self._key, self._script, self._studio = key, script, studio
-        return self._script, self._studio
+                return config
+            self._key, self._config = key, config
+        return self._config
 
     def script(self, version):
         """The active questions in order, as of `version` (None: read them now, uncached)."""
@@ -208,6 +250,27 @@ class CachedConfig:
     def studio(self, version):
         """A private copy of the studio settings as of `version` (None: read now, uncached)."""
         return copy.copy(self._current(version)[1])
+
+    def faqs(self, version):
+        """The active FAQ rows and their matcher, as of `version` (shared: read only)."""
+        return self._current(version)[2]
+
+
+class Faqs:
+    """The studio's FAQ rows and the matcher compiled from them, once per config version."""
+
+    def __init__(self, rows):
+        self.rows = {str(row.pk): row for row in rows}
+        self.matcher = FaqMatcher(
+            FaqEntry(key, row.topic, row.phrases()) for key, row in self.rows.items()
+        )
+
+    def match(self, text):
+        """(the enquiry, its FAQ row or None) for a message that asks a question; else None."""
+        enquiry = self.matcher.match(text)
+        if enquiry is None:
+            return None
+        return enquiry, self.rows.get(enquiry.key)
 
 
 CONFIG = CachedConfig()

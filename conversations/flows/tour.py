@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from conversations import outbox, wording
 from conversations.flows import completion, handover, script
-from conversations.models import Answer, StudioSettings, TourStop
+from conversations.models import Answer, Question, StudioSettings, TourStop
 from conversations.parsing import ParseError, parse_yes_no
 from conversations.parsing.text import place_key
 from conversations.questions import TOUR_OFFER, TRAVEL_CITY
@@ -54,23 +54,32 @@ def place_name(place):
 # -- the offer -------------------------------------------------------------------------------
 
 
-def offer_tour(turn, place, stops):
-    """QUALIFYING → TOUR_CONVERSION_OFFERED: the client wants a city the artist isn't in."""
+def offer_tour(turn, place, stops, *, early=False):
+    """QUALIFYING → TOUR_CONVERSION_OFFERED: the client wants a city the artist isn't in.
+
+    `early`: at the travel-city answer, with questions still to come after a yes.
+    """
     studio = turn.studio
     where = places(studio, stops)
     reason = wording.artist_tour_reason(place_name(place), where)
     turn.transition("offer_tour", reason=reason, actor="bot")
-    send_offer(turn.lead, place, studio, stops)
+    send_offer(turn.lead, place, studio, stops, early=early)
 
 
-def send_offer(lead, place=None, studio=None, stops=None):
-    """Ask whether the client can travel to where the artist works (again, after a resume)."""
+def send_offer(lead, place=None, studio=None, stops=None, *, early=False):
+    """Ask whether the client can travel to where the artist works (again, after a resume);
+    once they said yes at the travel-city answer, the question they are on instead."""
+    if accepted(lead):
+        prompt = script.current_prompt(lead, list(Question.objects.script()))
+        body = wording.resumed(lead, prompt)
+        return outbox.queue_message(lead.client, body, lead=lead, purpose="question")
     place = place or requested(lead.current_answers())
     if place is None:
         return None
     studio = studio or StudioSettings.load()
     stops = list(active_stops()) if stops is None else stops
-    body = wording.tour_offer(lead, place_name(place), places(studio, stops))
+    offer = wording.tour_offer_now if early else wording.tour_offer
+    body = offer(lead, place_name(place), places(studio, stops))
     return outbox.queue_message(
         lead.client, body, lead=lead, purpose=TOUR_OFFER, buttons=wording.tour_buttons()
     )
@@ -96,6 +105,12 @@ def on_tour_reply(turn):
         message=turn.message,
     )
     script.clear_failures(turn, TOUR_OFFER)
+    if decision and turn.lead.current_step < len(turn.script):
+        # Offered at the travel-city answer: the rest of the questions, then the summary.
+        turn.reply(
+            wording.tour_accepted_carry_on(turn.lead, script.prompt(turn)), purpose="question"
+        )
+        return
     answers = turn.lead.current_answers()
     if decision:
         completion.complete(turn, answers, "accepted the tour offer; ready for your approval")
@@ -103,6 +118,11 @@ def on_tour_reply(turn):
     place = requested(answers) or {}
     turn.transition("waitlist", reason="Declined the tour offer", actor="client")
     turn.reply(wording.tour_declined(turn.lead, place_name(place)), purpose="waitlisted")
+
+
+def accepted(lead):
+    """True when the client said yes to the tour offer and the consultation carries on."""
+    return Answer.objects.filter(lead=lead, question_key=TOUR_OFFER, value=True).exists()
 
 
 def unclear_tour_reply(turn):

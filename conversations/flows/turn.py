@@ -56,6 +56,11 @@ class Turn:
     def script(self):
         return CONFIG.script(self.config_version)
 
+    @cached_property
+    def faqs(self):
+        """The studio's FAQ and its matcher (flows/script.py Faqs), cached like the script."""
+        return CONFIG.faqs(self.config_version)
+
     @property
     def kind(self):
         return self.inbound.kind
@@ -95,10 +100,13 @@ class Turn:
         for name, value in fields.items():
             setattr(self.lead, name, value)
 
-    def advance_step(self, **facts):
-        """Move past the current step writing `facts` (and what is pending) in the same UPDATE."""
+    def advance_step(self, *, to_step=None, **facts):
+        """Move past the current step (to `to_step`, when later ones are answered already),
+        writing `facts` (and what is pending) in the same UPDATE."""
         fields = {**self.pending, **facts}
-        advanced = transitions.advance_step(self.lead.pk, self.lead.current_step, **fields)
+        advanced = transitions.advance_step(
+            self.lead.pk, self.lead.current_step, to_step=to_step, **fields
+        )
         if advanced:
             self.pending.clear()
             self.lead.current_step = advanced.current_step

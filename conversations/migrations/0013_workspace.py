@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0011_config_version'),
+        ('conversations', '0012_faq'),
     ]
 
     operations = [

@@ -8,15 +8,15 @@ from typing import Any
 
 from conversations.parsing.budget import parse_budget
 from conversations.parsing.choices import (
-    TIMING_LABELS,
     option_pairs,
     parse_choice,
     parse_complexity,
     parse_handle,
     parse_timing,
     parse_yes_no,
+    timing_display,
 )
-from conversations.parsing.dimensions import parse_dimensions
+from conversations.parsing.dimensions import RoughSize, parse_dimensions, parse_rough_size
 from conversations.parsing.errors import ParsedAnswer, ParseError
 from conversations.parsing.location import parse_country, parse_location
 
@@ -27,14 +27,28 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _NO_MEDIA = re.compile(
-    r"^(?:no|nope|none|nothing|n/?a|no refs?|no references?|"
-    r"(?:i )?do(?:n'?t| not) have (?:any|one)(?: yet)?)[.!]*$",
+    r"^(?:no|nope|none|nothing|n/?a|no refs?|no references?|no images?|no pictures?|no photos?|"
+    r"(?:i )?do(?:n'?t| not) have (?:any|one)(?: yet)?)"
+    r"(?:\s+(?:for now|yet|right now|at the moment|thanks|thank you|sorry))*[.!]*$",
     re.IGNORECASE,
 )
+# "not yet, I'll send some later": none now, some to come (the artist is told).
+_MEDIA_LATER = re.compile(
+    r"^(?:(?:no|nope|none|not yet|not right now|not at the moment|none yet|none for now|"
+    r"nothing yet)[,.!\s]*)?(?:(?:but |and )?"
+    r"(?:i'?ll|i will|will|can|could|i can|i could|i'?m going to) "
+    r"(?:send|share|find|get|dig out|pop over|forward)(?: (?:some|them|one|it|a few|you some))?"
+    r"(?: (?:over|through|across))?(?: (?:later|soon|tomorrow|tonight|in a bit|after|another time|"
+    r"when i find (?:some|them|one)))?|later|not yet|none yet)[.!]*$",
+    re.IGNORECASE,
+)
+ROUGH_SIZE_HINT = "Not sure? A rough guess like “palm sized”, or “not sure”, is fine too."
+NO_MEDIA_REASON = "Please send a photo or a link, or reply “none” if you haven't got any yet."
 _COMPLEXITY_LABELS = {1: "Simple", 2: "Medium", 3: "High detail"}
 
 
-def _shorten(text: str) -> str:
+def shorten(text: str) -> str:
+    """At most 80 characters, for a summary line."""
     return text if len(text) <= _DISPLAY_LIMIT else text[: _DISPLAY_LIMIT - 1].rstrip() + "…"
 
 
@@ -52,24 +66,50 @@ def parse_media(text: str, *, allow_none: bool = True) -> list[str]:
     urls = [url.rstrip(".,;:!?)") for url in _URL.findall(cleaned)]
     if urls:
         return urls
-    if allow_none and _NO_MEDIA.match(cleaned):
+    if allow_none and (_NO_MEDIA.match(cleaned) or sends_media_later(cleaned)):
         return []
-    raise ParseError("Please send a photo, or paste a link to one.")
+    raise ParseError(NO_MEDIA_REASON)
+
+
+def sends_media_later(text: str) -> bool:
+    """ "not yet, I'll send some later": no references now, some to come."""
+    return bool(_MEDIA_LATER.match(" ".join((text or "").replace("’", "'").split())))
 
 
 def _text(text: str) -> ParsedAnswer:
     value = parse_text(text)
-    return ParsedAnswer(value, _shorten(value))
+    return ParsedAnswer(value, shorten(value))
 
 
 def _dimensions(text: str, **options: Any) -> ParsedAnswer:
-    dims = parse_dimensions(text, **options)
+    try:
+        dims = parse_dimensions(text, **options)
+    except ParseError as error:
+        rough = parse_rough_size(text)
+        if rough is None:
+            # Always a way forward: a guess in words, or "not sure", is an answer too.
+            raise ParseError(f"{error.reason} {ROUGH_SIZE_HINT}") from None
+        return _rough(rough)
     value = {
         "width_cm": str(dims.width_cm),
         "height_cm": str(dims.height_cm),
         "area_cm2": str(dims.area_cm2),
     }
     return ParsedAnswer(value, dims.display)
+
+
+def _rough(rough: RoughSize) -> ParsedAnswer:
+    """A guessed size: a typical piece of that kind, so there is an estimate; flagged rough."""
+    if rough.dimensions is None:
+        return ParsedAnswer({"rough": rough.name}, rough.display)
+    dims = rough.dimensions
+    value = {
+        "width_cm": str(dims.width_cm),
+        "height_cm": str(dims.height_cm),
+        "area_cm2": str(dims.area_cm2),
+        "rough": rough.name,
+    }
+    return ParsedAnswer(value, rough.display)
 
 
 def _budget(text: str, **options: Any) -> ParsedAnswer:
@@ -107,6 +147,8 @@ def _complexity(text: str) -> ParsedAnswer:
 
 def _media(text: str, **options: Any) -> ParsedAnswer:
     urls = parse_media(text, **options)
+    if not urls and sends_media_later(text):
+        return ParsedAnswer({"urls": [], "later": True}, "None yet (will send later)")
     if not urls:
         return ParsedAnswer({"urls": []}, "None")
     label = "1 link" if len(urls) == 1 else f"{len(urls)} links"
@@ -120,7 +162,7 @@ def _handle(text: str) -> ParsedAnswer:
 
 def _timing(text: str, **options: Any) -> ParsedAnswer:
     value = parse_timing(text, **options)
-    return ParsedAnswer(value, TIMING_LABELS[value])
+    return ParsedAnswer(value, timing_display(text, value))
 
 
 PARSERS: dict[str, Callable[..., ParsedAnswer]] = {

@@ -73,6 +73,10 @@ _NO_PHRASES = {
     "negative",
     "never",
     "not at all",
+    "absolutely not",
+    "definitely not",
+    "of course not",
+    "certainly not",
     "false",
     "i don't",
     "it isn't",
@@ -97,7 +101,7 @@ def parse_yes_no(text: str) -> bool:
     if not _HEDGES.search(answer):
         # "Yes, it covers an old piece" / "No, fresh skin": the first word decides.
         yes, no = _YES_LEAD.match(answer), _NO_LEAD.match(answer)
-        if yes and not _has(r"(?:no|nope|nah)", answer):
+        if yes and not _has(r"(?:no|nope|nah|not)", answer):
             return True
         if no and not _has(r"(?:yes|yeah|yep)", answer):
             return False
@@ -182,8 +186,8 @@ _AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z0-9._]+)")
 _RESERVED_PATHS = {"p", "reel", "reels", "stories", "explore", "accounts", "tv", "direct"}
 _NO_HANDLE = re.compile(
     r"^(?:no|nope|none|nah|n/?a|-|no instagram|not on instagram|no insta|"
-    r"(?:i )?do(?:n't| not) (?:have|use) (?:one|it|instagram|insta|an account)|"
-    r"(?:i )?do(?:n't| not) have an? (?:instagram|insta)(?: account)?)$"
+    r"(?:i )?do(?:n'?t| not) (?:have|use) (?:one|it|instagram|insta|an account)|"
+    r"(?:i )?do(?:n'?t| not) have an? (?:instagram|insta)(?: account)?)$"
 )
 
 
@@ -342,13 +346,36 @@ def parse_timing(text: str, *, today: date | None = None) -> str:
     if menu:
         return TIMING_CHOICES[int(menu.group(1)) - 1]
     answer = alpha2digit(answer, "en", threshold=0)
+    matched = _keywords(answer)
     if found := _from_duration(answer):
         return found
     if found := _from_calendar(answer, today or date.today()):
-        return found
-    matched = _keywords(answer)
+        # "sometime in spring, no rush": a season the client is relaxed about is flexible.
+        return FLEXIBLE if matched == {FLEXIBLE} else found
     if len(matched) == 1:
         return matched.pop()
     raise ParseError(
         "Please reply 1 (ASAP), 2 (1–3 months), 3 (3–6 months) or 4 (flexible/no rush)."
+    )
+
+
+def timing_display(text: str, value: str) -> str:
+    """How a timing answer reads: the season or month the client named, with its bucket."""
+    answer = fold(text)
+    named = ""
+    for match in _SEASON.finditer(answer):
+        named = match.group("season").capitalize()
+        break
+    if not named:
+        for match in _MONTH_NAME.finditer(answer):
+            if match.group("month") != "may" or match.group("lead"):
+                month = _MONTHS[match.group("month")]
+                named = f"In {date(2000, month, 1):%B}"
+                break
+    if not named:
+        return TIMING_LABELS[value]
+    if value == FLEXIBLE and FLEXIBLE in _keywords(answer):
+        return f"{named}, no rush"
+    return (
+        f"{named} ({TIMING_LABELS[value].lower() if value == FLEXIBLE else TIMING_LABELS[value]})"
     )

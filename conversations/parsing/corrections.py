@@ -13,6 +13,14 @@ _CORRECTION = re.compile(
     r"(?P<field>[^\W\d_][\w' -]*?)\s*(?:\bto\b|\binto\b|=|:|\bshould be\b)\s*(?P<value>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+# "the budget is 500 to 600 not 500": the old value named, so it is meant as a correction.
+_RESTATED = re.compile(
+    r"^(?:no,?\s+|sorry,?\s+|actually,?\s+|oops,?\s+)*(?:(?:my|the)\s+)?"
+    r"(?P<field>[^\W\d_][\w' -]{0,30}?)\s+(?:is|should be|was meant to be|is actually)\s+"
+    r"(?P<value>\S.*?)[,;]?\s+(?:not|rather than|instead of)\s+"
+    r"(?!sure\b|certain\b|too\b|really\b|that\b)\S.*$",
+    re.IGNORECASE | re.DOTALL,
+)
 _LABELLED = re.compile(r"^(?P<field>[^\W\d_][\w' -]{0,30}?)\s*[:=]\s*(?P<value>\S.*)$", re.DOTALL)
 # Approving a summary ("looks good") is not a yes to a yes/no question, so only this step reads it.
 _APPROVAL = re.compile(
@@ -34,7 +42,7 @@ class Correction:
 
 def parse_correction(text: str) -> Correction | None:
     """The field and value of "change budget to 800" or "budget: 800"; None otherwise."""
-    verb = _CORRECTION.search(text)
+    verb = _CORRECTION.search(text) or _RESTATED.match(text.strip())
     match = verb or _LABELLED.match(text.strip())
     if match is None:
         return None

@@ -99,3 +99,77 @@ def parse_dimensions(text: str, *, max_cm: int | Decimal = 100) -> Dimensions:
         sides.append(cm)
     width, height = sides if len(sides) == 2 else (sides[0], sides[0])
     return Dimensions(width, height)
+
+
+# ---------------------------------------------------------------------------------- rough sizes
+
+
+@dataclass(frozen=True)
+class RoughSize:
+    """An honest "not sure": a size category in words, with a typical size to estimate from."""
+
+    name: str
+    dimensions: Dimensions | None
+
+    @property
+    def display(self) -> str:
+        if self.dimensions is None:
+            return "Not sure yet (the artist will advise)"
+        return f"{self.name.capitalize()}, about {self.dimensions.display} (rough guess)"
+
+
+def _typical(width: str, height: str) -> Dimensions:
+    return Dimensions(Decimal(width), Decimal(height))
+
+
+# Phrase → (the name shown, a typical width × height in cm); the longest phrase wins.
+_ROUGH_SIZES = {
+    "tiny": ("tiny", _typical("3", "3")),
+    "very small": ("very small", _typical("4", "4")),
+    "really small": ("very small", _typical("4", "4")),
+    "finger": ("finger sized", _typical("2", "5")),
+    "coin": ("coin sized", _typical("3", "3")),
+    "small": ("small", _typical("6", "6")),
+    "little": ("small", _typical("6", "6")),
+    "credit card": ("credit-card sized", _typical("5", "8")),
+    "palm": ("palm sized", _typical("8", "10")),
+    "hand": ("hand sized", _typical("10", "15")),
+    "medium": ("medium", _typical("10", "12")),
+    "mid": ("medium", _typical("10", "12")),
+    "phone": ("phone sized", _typical("7", "15")),
+    "big": ("large", _typical("15", "20")),
+    "large": ("large", _typical("15", "20")),
+    "forearm": ("forearm length", _typical("8", "22")),
+    "half sleeve": ("half sleeve", _typical("20", "30")),
+    "quarter sleeve": ("quarter sleeve", _typical("15", "20")),
+    "full sleeve": ("full sleeve", _typical("25", "60")),
+    "sleeve": ("full sleeve", _typical("25", "60")),
+    "back piece": ("back piece", _typical("35", "50")),
+    "full back": ("back piece", _typical("35", "50")),
+    "chest piece": ("chest piece", _typical("30", "20")),
+}
+_ROUGH = re.compile(
+    r"\b(?P<size>"
+    + "|".join(sorted(map(re.escape, _ROUGH_SIZES), key=len, reverse=True))
+    + r")(?:[- ]?(?:sized?|ish|length|piece))?\b",
+    re.IGNORECASE,
+)
+_NOT_SURE = re.compile(
+    r"^(?:idk|i ?dunno|dunno|no idea|not sure|unsure|i'?m not sure|i don'?t know|don'?t know|"
+    r"no clue|not a clue|haven'?t decided|not decided|tbc|you tell me|whatever you think|"
+    r"up to (?:you|the artist)|what do you (?:think|suggest|recommend))(?:\s+(?:yet|really|tbh|"
+    r"honestly|sorry))*[.!?]*$",
+    re.IGNORECASE,
+)
+
+
+def parse_rough_size(text: str) -> RoughSize | None:
+    """ "palm sized", "small", "half sleeve" → a rough category; "idk" → not sure; else None."""
+    cleaned = " ".join((text or "").replace("’", "'").split()).strip()
+    if _NOT_SURE.match(cleaned):
+        return RoughSize("not sure", None)
+    found = {_ROUGH_SIZES[m.group("size").lower()] for m in _ROUGH.finditer(cleaned)}
+    if len(found) != 1 or len(cleaned.split()) > 8:
+        return None  # "small or big?" is no answer, nor is a sentence that happens to say "big"
+    name, dims = found.pop()
+    return RoughSize(name, dims)

@@ -55,6 +55,8 @@ _PHRASES = {
         r"(?:a|an) (?:real|actual) (?:human|person)",
         r"real person",
         r"(?:talk|speak|chat) (?:to|with) (?:someone|somebody|a person|a human|the artist)",
+        # "can i just message the artist directly pls"
+        r"(?:message|text|contact|dm|call|email) (?:the |your )?artist(?: directly| themselves)?",
     ),
     Intent.PRICE_HAGGLE: (
         r"discount(?:s|ed)?",

@@ -403,11 +403,49 @@ def _resolve(text: str) -> Location | None:
     return _country_or_city(text, fuzzy=False) or _with_trailing_country(text)
 
 
+def home_location(city: str, country_code: str) -> Location | None:
+    """The client's home as the lead's facts hold it, for "same" at the travel question."""
+    if not (city or country_code):
+        return None
+    return _location(city, country_code.upper())
+
+
+def _names_country(text: str, found: Location) -> bool:
+    rest = " ".join(place_key(text).replace(place_key(found.city), " ", 1).split())
+    if not rest:
+        return False
+    words = rest.split()
+    tails = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    return any(found.country_code in _country_candidates(tail) for tail in tails)
+
+
 def parse_location(
-    text: str, *, allow_flexible: bool = True, home: Location | None = None
+    text: str,
+    *,
+    allow_flexible: bool = True,
+    home: Location | None = None,
+    certain_country_only: bool = False,
 ) -> Location:
     """Parse a city, optionally with a country; a country alone; "anywhere" (flexible, when
-    `allow_flexible`); or "same"/"here" meaning `home`, the client's own city."""
+    `allow_flexible`); or "same"/"here" meaning `home`, the client's own city.
+
+    With `certain_country_only`, a city whose country is a guess ("Valencia") comes back
+    without one, so the country question is asked; a country the client typed always stays.
+    """
+    found = _parse_location(text, allow_flexible=allow_flexible, home=home)
+    if (
+        certain_country_only
+        and found.city
+        and found.country_code
+        and found is not home
+        and not country_is_certain(found)
+        and not _names_country(text, found)
+    ):
+        return Location(found.city, "", "", "", found.flexible)
+    return found
+
+
+def _parse_location(text: str, *, allow_flexible: bool, home: Location | None) -> Location:
     cleaned = _clean(text)
     if not cleaned:
         raise ParseError("Please tell me the city you're in, for example London.")

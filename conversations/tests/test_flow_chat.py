@@ -20,11 +20,12 @@ def test_a_chat_prints_each_reply_and_the_status_then_ends_on_eof(seeded_script)
     output = chat("Hello!\n\nA swallow on my hand\n")
     assert "Hi Sam!" in output
     assert seeded_script[0].prompt in output
-    assert seeded_script[1].prompt in output
+    # "on my hand" answers the placement too, so the size comes next.
+    assert seeded_script[2].prompt in output
     assert output.count("QUALIFYING") == 2  # one status line per message; the blank is skipped
     lead = Lead.objects.get(client__address="447700900777")
     assert lead.status == Status.QUALIFYING
-    assert lead.current_step == 1
+    assert lead.current_step == 2
     inbound = Message.objects.inbound().filter(lead=lead)
     assert inbound.count() == 2
     assert all(m.external_id.startswith("chat-") for m in inbound)

@@ -117,8 +117,8 @@ def test_resume_to_a_later_status_sends_nothing(make_lead, seeded_script):
 def test_resume_to_the_tour_offer_asks_again_with_buttons(make_client, seeded_script):
     chat = Chat(make_client(), "flow")
     chat.say("hi")
-    chat.answer_until(None, seeded_script, {"travel_city": "Lisbon"})
-    chat.say("yes")
+    chat.answer_until("travel_city", seeded_script)
+    chat.say("Lisbon")  # the tour offer, at the travel-city answer
     chat.say("I'd like to talk to the artist first")
     artist_flow.act(chat.lead, "resume", reason="", actor="artist")
     offer = Message.objects.outbound().filter(lead=chat.lead).last()

@@ -27,7 +27,7 @@ _ids = itertools.count(1)
 
 # Answers to the default script of DESIGN.md §8, in order, that all parse.
 HAPPY_ANSWERS = {
-    "idea": "A fine-line peony with a small bee",
+    "idea": "A peony with a small bee",
     "placement": "Inner left forearm",
     "dimensions": "10 x 12 cm",
     "style": "Fine line, black and grey",
@@ -94,12 +94,16 @@ class Chat:
     def answer_until(self, key, script, answers=None):
         """From the current step, answer the questions up to `key` (None: to the end)."""
         answers = {**HAPPY_ANSWERS, **(answers or {})}
-        for question in script[self.lead.current_step :]:
-            if question.key == key:
-                return
-            self.say(answers[question.key])
-        if key is not None:
+        keys = [question.key for question in script]
+        if key is not None and key not in keys:
             raise AssertionError(f"{key} is not in the script")
+        # The step the bot is on, not the next in the list: answered questions are skipped.
+        while (step := self.lead.current_step) < len(script) and keys[step] != key:
+            if self.lead.status != "QUALIFYING":
+                raise AssertionError(f"stopped at {keys[step]}: {self.lead.status}")
+            self.say(answers[keys[step]])
+            if self.lead.current_step == step:
+                raise AssertionError(f"{answers[keys[step]]!r} did not answer {keys[step]}")
 
     # -- the three doors ----------------------------------------------------------------
 

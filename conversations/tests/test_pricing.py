@@ -22,10 +22,13 @@ def piece_with(width, height, **answers):
     [
         (5, 5, {}, ("SMALL", None, 15000)),
         (7, 7, {}, ("SMALL", None, 15000)),  # 49 cm²
-        (5, 10, {}, ("MEDIUM", None, 15000)),  # 50 cm²: not below 50
+        (5, 10, {}, ("SMALL", None, 15000)),  # 50 cm²: the small maximum is inclusive
+        (5, 10.1, {}, ("MEDIUM", None, 15000)),
         (10, 14.9, {}, ("MEDIUM", None, 15000)),
-        (10, 15, {}, ("LARGE", None, 20000)),  # 150 cm²
-        (15, 20, {}, ("XL", 1, 20000)),  # 300 cm²
+        (10, 15, {}, ("MEDIUM", None, 15000)),  # 150 cm²: the medium maximum is inclusive
+        (10, 15.1, {}, ("LARGE", None, 20000)),
+        (15, 20, {}, ("LARGE", None, 20000)),  # 300 cm²: the large maximum is inclusive
+        (15, 20.1, {}, ("XL", 2, 40000)),
         (20, 30, {}, ("XL", 2, 40000)),
         (30, 30, {}, ("XL", 3, 60000)),
         (30, 40, {}, ("XL", 4, 80000)),

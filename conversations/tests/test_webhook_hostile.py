@@ -283,7 +283,7 @@ def test_a_year_5138_timestamp_is_clamped_and_the_next_message_is_answered(post_
     assert before <= stored.provider_timestamp <= timezone.now()
     assert stored.payload["raw"]["timestamp"] == "99999999999"
     assert response.json()["outcomes"] == ["processed"]
-    assert Lead.objects.get().answers.get().text == "A fine-line rose"
+    assert Lead.objects.get().answers.get(question_key="idea").text == "A fine-line rose"
 
 
 def test_a_year_1_timestamp_is_clamped_and_its_admin_page_opens(post_whatsapp, admin_client):

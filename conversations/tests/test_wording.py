@@ -2,6 +2,7 @@
 
 import inspect
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -27,6 +28,10 @@ SAMPLES = {
     "step": 3,
     "images": 2,
     "links": 1,
+    "answer": "Every piece is priced individually.",
+    "value": "£500–600",
+    "category": "SMALL",
+    "studio": SimpleNamespace(home_city="London"),
 }
 CLIENT_FACING = [
     name

@@ -1,0 +1,56 @@
+"""Messages and the fragments slot filling finds in them: {target: fragment}. A target is a
+question kind (dimensions, budget, handle, media, timing) or key (placement, style, coverup,
+location_city); what is not listed is not found."""
+
+SLOT_CORPUS = [
+    (
+        "Upper arm, realism, about 10x15, budget 500",
+        {
+            "placement": "Upper arm",
+            "style": "realism",
+            "dimensions": "about 10x15",
+            "budget": "budget 500",
+        },
+    ),
+    (
+        "A rose on my forearm, about 10x15cm, budget £500, I'm @sam.ink",
+        {
+            "placement": "forearm",
+            "dimensions": "about 10x15cm",
+            "budget": "budget £500",
+            "handle": "@sam.ink",
+        },
+    ),
+    ("a fine-line rose", {"style": "fine-line"}),
+    ("500", {"budget": "500"}),
+    ("£500-600", {"budget": "£500-600"}),
+    ("10x15cm", {"dimensions": "10x15cm"}),
+    ("hello??", {}),
+    ("A rose", {}),
+    ("I'll get back to you", {}),
+    ("on the other hand, maybe a bee", {}),
+    ("sometime in spring, no rush", {"timing": "sometime in spring, no rush"}),
+    ("I'm in Leeds", {"location_city": "I'm in Leeds"}),
+    ("it's not a cover up", {"coverup": "it's not a cover up"}),
+    ("it's a cover up of an old name", {"coverup": "cover up"}),
+    ("Fine line, black and grey", {"style": "Fine line, black and grey"}),
+    ("blackwork snake down my spine", {"style": "blackwork", "placement": "spine"}),
+    ("a traditional swallow, 8x8cm", {"style": "traditional", "dimensions": "8x8cm"}),
+    ("inner wrist", {"placement": "inner wrist"}),
+    ("left forearm, £400", {"placement": "left forearm", "budget": "£400"}),
+    ("my budget is 300 to 400", {"budget": "my budget is 300 to 400"}),
+    ("about 600 quid", {"budget": "600 quid"}),
+    ("£1.5k", {"budget": "£1.5k"}),
+    ("insta is @rose.ink", {"handle": "@rose.ink"}),
+    ("https://pinterest.com/pin/1 for reference", {"media": "https://pinterest.com/pin/1"}),
+    ("arm or leg, not sure", {}),
+    ("back", {"placement": "back"}),
+    ("a skull on my back", {"placement": "back"}),
+    ("3 inches", {"dimensions": "3 inches"}),
+    ("watercolour hummingbird", {"style": "watercolour"}),
+    ("ASAP please", {"timing": "ASAP"}),
+    (
+        "I live in Bristol and want it asap",
+        {"location_city": "I live in Bristol", "timing": "asap"},
+    ),
+]
