@@ -9,6 +9,7 @@ from conversations import outbox, wording
 from conversations.flows import completion, handover, script
 from conversations.models import Answer, Question, StudioSettings, TourStop
 from conversations.parsing import ParseError, parse_yes_no
+from conversations.parsing.location import home_location
 from conversations.parsing.text import place_key
 from conversations.questions import TOUR_OFFER, TRAVEL_CITY
 
@@ -45,6 +46,17 @@ def is_served(place, studio, stops):
         return place_key(place["city"]) in {place_key(name) for name in places(studio, stops)}
     countries = {studio.home_country_code, *(stop.country_code for stop in stops)}
     return place["country_code"] in {code.upper() for code in countries if code}
+
+
+def travel_destination(studio, stops):
+    """Where a yes to the offer takes the client: the one city the artist works in, or None
+    when there are several to choose from (the artist settles that with the client)."""
+    cities = [(studio.home_city, studio.home_country_code)]
+    cities += [(stop.city, stop.country_code) for stop in stops]
+    distinct = {place_key(city): (city, code or "") for city, code in cities if city}
+    if len(distinct) != 1:
+        return None
+    return home_location(*next(iter(distinct.values())))
 
 
 def place_name(place):
@@ -105,6 +117,16 @@ def on_tour_reply(turn):
         message=turn.message,
     )
     script.clear_failures(turn, TOUR_OFFER)
+    destination = travel_destination(turn.studio, list(active_stops())) if decision else None
+    if destination is not None:
+        # "Yes, I'll travel": the tattoo city is now the artist's, in the summary and the facts.
+        Answer.objects.create(
+            lead=turn.lead,
+            question_key=TRAVEL_CITY,
+            text=turn.text or turn.inbound.reply_id,
+            value=destination.as_dict(),
+            message=turn.message,
+        )
     if decision and turn.lead.current_step < len(turn.script):
         # Offered at the travel-city answer: the rest of the questions, then the summary.
         turn.reply(

@@ -49,6 +49,23 @@ def test_a_tour_reply_can_be_typed(chat, seeded_script):
     assert chat.lead.status == Status.PENDING_APPROVAL
 
 
+def test_a_yes_to_the_tour_offer_makes_the_artists_city_the_tattoo_city(chat, seeded_script):
+    chat.answer_until("travel_city", seeded_script)
+    chat.say("Manchester")
+    chat.say("yes")
+    summary = chat.say("2")
+    assert "Tattoo city: London" in summary
+    assert "Tattoo city: Manchester" not in summary
+
+
+def test_with_several_places_to_go_a_yes_leaves_the_tattoo_city_to_the_artist(chat, seeded_script):
+    TourStop.objects.create(city="Paris", country_code="FR")
+    chat.answer_until("travel_city", seeded_script)
+    chat.say("Manchester")
+    chat.say("yes")
+    assert "Tattoo city: Manchester" in chat.say("2")
+
+
 def test_three_unclear_tour_replies_hand_over(chat, seeded_script):
     chat.answer_until("travel_city", seeded_script)
     chat.say("Tokyo")
