@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -15,9 +16,17 @@ from rest_framework.routers import DefaultRouter
 
 from conversations import metrics, outbox, transitions
 from conversations.channels.base import normalise_address
-from conversations.flows import artist
+from conversations.flows import artist, script
 from conversations.flows.artist import ARTIST_TRANSITIONS
-from conversations.models import TRANSITIONS, Lead, Message, Question, Status, StatusChange
+from conversations.models import (
+    TRANSITIONS,
+    Lead,
+    Message,
+    Question,
+    Status,
+    StatusChange,
+    StudioSettings,
+)
 
 
 class ArtistPermissions(permissions.BasePermission):
@@ -118,14 +127,33 @@ class LeadSerializer(serializers.ModelSerializer):
         return lead.available_transition_names()
 
 
+class FactSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField(help_text="As the client's summary reads it")
+    text = serializers.CharField(help_text="What the client wrote")
+
+
 class LeadDetailSerializer(LeadSerializer):
     answers = serializers.SerializerMethodField()
+    facts = serializers.SerializerMethodField()
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields[:6], "answers", *LeadSerializer.Meta.fields[6:]]
+        fields = [
+            *LeadSerializer.Meta.fields[:6],
+            "answers",
+            "facts",
+            *LeadSerializer.Meta.fields[6:],
+        ]
 
     def get_answers(self, lead) -> dict[str, str]:
         return {key: answer.text for key, answer in lead.current_answers().items()}
+
+    @extend_schema_field(FactSerializer(many=True))
+    def get_facts(self, lead):
+        # The same rows, read the same way, as the confirmation summary and the admin's page.
+        questions = list(Question.objects.script())
+        return [vars(fact) for fact in script.facts(lead, questions, StudioSettings.load())]
 
     def get_actions(self, lead) -> list[str]:
         # One lead: what `artist.act` accepts now (a handover narrows the state machine's list).

@@ -92,15 +92,13 @@ class AnswerRow:
 def answers(lead, questions, studio):
     """The current answers in script order, the parsed value beside what the client wrote."""
     current = lead.current_answers()
-    rows = []
-    for question in questions:
-        answer = current.pop(question.key, None)
-        if answer is not None:
-            parsed = script.display_for(question, answer, studio)
-            rows.append(AnswerRow(question.summary_label, answer.text, parsed))
+    facts = script.facts(lead, questions, studio, current)
+    rows = [AnswerRow(fact.label, fact.text, fact.value) for fact in facts]
     # Answers to questions since taken out of the script, after the rest.
+    scripted = {question.key for question in questions}
     for key, answer in sorted(current.items()):
-        rows.append(AnswerRow(key.replace("_", " ").capitalize(), answer.text, ""))
+        if key not in scripted:
+            rows.append(AnswerRow(key.replace("_", " ").capitalize(), answer.text, ""))
     return rows
 
 

@@ -7,6 +7,7 @@ qualification checks understand a value the same way.
 
 import copy
 from contextlib import suppress
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -110,14 +111,29 @@ def question_text(question):
     return wording.question_text(question.prompt, options)
 
 
-def labelled_answers(lead, script, studio, answers=None):
-    """'• Budget: £600' lines: the current answer (latest wins) to every scripted question."""
+@dataclass(frozen=True)
+class Fact:
+    """One answered question as every reader shows it: the summary, the admin, the API."""
+
+    key: str
+    label: str
+    value: str  # as the summary reads it ("£500–600")
+    text: str  # what the client wrote ("budget £500-600")
+
+
+def facts(lead, script, studio, answers=None):
+    """The current answer (latest wins) to every scripted question, in script order."""
     answers = lead.current_answers() if answers is None else answers
     return [
-        wording.summary_line(q.summary_label, display_for(q, answers[q.key], studio))
+        Fact(q.key, q.summary_label, display_for(q, answers[q.key], studio), answers[q.key].text)
         for q in script
         if q.key in answers
     ]
+
+
+def labelled_answers(lead, script, studio, answers=None):
+    """'• Budget: £600' lines: the current answer (latest wins) to every scripted question."""
+    return [wording.summary_line(f.label, f.value) for f in facts(lead, script, studio, answers)]
 
 
 def summary_text(lead, script, studio):

@@ -177,14 +177,24 @@ def test_the_summary_the_admin_and_the_api_show_the_same_facts(
             reverse("admin:conversations_lead_change", args=[lead.pk])
         ).content.decode()
     )
-    api = api_as_artist().get(f"/api/leads/{lead.pk}/").json()["answers"]
+    detail = api_as_artist().get(f"/api/leads/{lead.pk}/").json()
+    api = detail["answers"]
     assert api == {key: answer.text for key, answer in answers.items()}
     for answer in answers.values():
         assert answer.text in page
-    # The summary reads the same rows: the budget range is the range everywhere.
+    # Each fact reads the same in all three: the summary's line, the admin's "understood as"
+    # column beside what the client wrote, and the API's facts.
+    for fact in detail["facts"]:
+        assert f"{fact['label']}: {fact['value']}" in summary
+        assert fact["value"] in page and fact["text"] in page
+    assert len(detail["facts"]) == summary.count("• ")
+    # The budget range is the range everywhere.
     assert "£500–600" in summary
     assert answers["budget"].value == {"amount_minor": 50000, "max_minor": 60000, "currency": "GBP"}
     assert api["budget"] == "budget £500-600"
+    assert {"key": "budget", "label": "Budget", "value": "£500–600", "text": "budget £500-600"} in (
+        detail["facts"]
+    )
 
 
 def test_a_rich_first_message_keeps_its_answers_and_still_asks_the_idea(make_client, seeded_script):
