@@ -71,12 +71,12 @@ def _environ(raw):
 
 def inner(consultations):
     """The measured process: warm up, then the kinds in order, one dump each."""
-    import django
+    if os.environ["DJANGO_SETTINGS_MODULE"] == SETTINGS["product"]:
+        from leadbot.wsgi import application  # what gunicorn serves
+    else:
+        from django.core.wsgi import get_wsgi_application
 
-    django.setup()
-    from django.core.wsgi import get_wsgi_application
-
-    application = get_wsgi_application()
+        application = get_wsgi_application()
     statuses = []
 
     def post(raw):
