@@ -9,7 +9,7 @@ the same cached statements (leadbot.postgres.rows). It never writes a lead's sta
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from conversations.models import OPEN_STATUSES, Client, Direction, Lead, Message
 from leadbot.postgres import rows
@@ -90,24 +90,24 @@ def _instance(model, converters, values):
 def lock_sender(inbound) -> LockedSender:
     """Lock the sender of `inbound` (created if new) and their open lead, if they have one."""
     seen_params = [inbound.channel, inbound.external_id]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LOCK_SENDER_AND_OPEN_LEAD,
-            [*seen_params, *OPEN_STATUSES, inbound.channel, inbound.address],
-        )
-        row = cursor.fetchone()
-        if row is not None:
-            split = len(CLIENT_FIELDS)
-            client = _instance(Client, CLIENT_CONVERTERS, row[:split])
-            lead = _instance(Lead, LEAD_CONVERTERS, row[split : split + len(LEAD_FIELDS)])
-            lead.client = client
-            return LockedSender(client, lead, row[-2], bool(row[-1]))
-        created = _insert_sender(cursor, inbound)
-        if created is not None:
-            return created
-        # A known sender without an open lead (or one another message just opened).
-        cursor.execute(LOCK_SENDER, [*seen_params, inbound.channel, inbound.address])
-        row = cursor.fetchone()
+    cursor = rows.kept_cursor(connections[DEFAULT_DB_ALIAS])
+    cursor.execute(
+        LOCK_SENDER_AND_OPEN_LEAD,
+        [*seen_params, *OPEN_STATUSES, inbound.channel, inbound.address],
+    )
+    row = cursor.fetchone()
+    if row is not None:
+        split = len(CLIENT_FIELDS)
+        client = _instance(Client, CLIENT_CONVERTERS, row[:split])
+        lead = _instance(Lead, LEAD_CONVERTERS, row[split : split + len(LEAD_FIELDS)])
+        lead.client = client
+        return LockedSender(client, lead, row[-2], bool(row[-1]))
+    created = _insert_sender(cursor, inbound)
+    if created is not None:
+        return created
+    # A known sender without an open lead (or one another message just opened).
+    cursor.execute(LOCK_SENDER, [*seen_params, inbound.channel, inbound.address])
+    row = cursor.fetchone()
     client = _instance(Client, CLIENT_CONVERTERS, row[: len(CLIENT_FIELDS)])
     return LockedSender(client, None, row[-2], bool(row[-1]))
 

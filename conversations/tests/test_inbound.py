@@ -134,6 +134,22 @@ def test_a_duplicate_sends_at_most_four_statements(post_whatsapp, warm):
     assert len(sent) == 3, sent  # the budget: at most 4
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_message_after_the_connection_was_closed_reconnects(post_whatsapp, warm):
+    # The hot path keeps one cursor per connection (leadbot.postgres.rows.kept_cursor).
+    connection.close()
+    response = post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=RECENT))
+    assert response.json()["outcomes"] == ["processed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_django_counts_the_hot_path_statements_too(post_whatsapp, warm, django_assert_num_queries):
+    # Where Django logs queries, the kept cursor steps aside so every statement is seen: the
+    # the same nine as on the wire.
+    with django_assert_num_queries(9):
+        post_whatsapp(text_payload("Hi", message_id="wamid.q1", timestamp=RECENT))
+
+
 def test_a_sender_outside_the_pilot_allowlist_gets_one_polite_reply_a_day_and_no_lead(
     post_whatsapp, settings
 ):

@@ -102,9 +102,9 @@ def insert_with(instance: Row, then: str, then_params: Sequence[Any]) -> Row:
 
 def _run(instance, sql, statement, then_params):
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy
-    with db.cursor() as cursor:
-        cursor.execute(sql, [*statement.values(instance, db), *then_params])
-        instance.pk = cursor.fetchone()[0]
+    cursor = kept_cursor(db)
+    cursor.execute(sql, [*statement.values(instance, db), *then_params])
+    instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = db.alias
     return instance
@@ -142,6 +142,28 @@ def update_by_pk(
     ]
     params.append(pk)
     params.extend(extra_where.values())
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    cursor = kept_cursor(db)
+    cursor.execute(sql, params)
+    return cursor.rowcount
+
+
+def kept_cursor(db):
+    """A cursor of `db` kept for its connection's life: the hot path's statements share it.
+
+    A new cursor per statement (`db.cursor()`) builds psycopg's cursor and its adapters'
+    caches each time, and looks up a dumper for every parameter again. Where Django logs
+    queries (DEBUG, assertNumQueries), or the connection is not open, it is `db.cursor()`.
+    """
+    kept = db.__dict__.get("_kept_cursor")
+    if (
+        kept is not None
+        and not db.queries_logged
+        and db.connection is not None
+        and kept.cursor.connection is db.connection
+        and not kept.cursor.closed
+    ):
+        return kept
+    cursor = db.cursor()  # connects if need be
+    if not db.queries_logged:
+        db.__dict__["_kept_cursor"] = cursor
+    return cursor
