@@ -14,6 +14,8 @@ uses `<name>_bench`, as webhook_load.py does.
 """
 
 import argparse
+import functools
+import importlib
 import io
 import json
 import os
@@ -40,6 +42,12 @@ _COUNT_FILE = "cg.out"
 def _measured(call):
     """Run `call` inside sys.call_tracing, the C function callgrind collects and dumps on."""
     sys.call_tracing(call, ())
+
+
+def _measured_result(call):
+    result = []
+    _measured(lambda: result.append(call()))
+    return result[0]
 
 
 def _environ(raw):
@@ -88,7 +96,7 @@ def inner(consultations):
         result.close()  # request_finished, as gunicorn does
 
     def consultation(n, measure):
-        wa_id = f"4477{os.getpid() % 1000:03d}{n:05d}"
+        wa_id = f"4479{os.getpid() % 1000:03d}{n:05d}"  # not a webhook_load.py client
         previous = None
         for step, body in enumerate(ANSWERS):
             message_id = f"wamid.instr.{os.getpid()}.{n}.{step}"
@@ -97,10 +105,16 @@ def inner(consultations):
             previous = raw
         (_measured if measure else _call)(lambda: post(previous))  # a redelivery
 
+    piece = os.environ.get("BENCH_PIECE")
+    if piece:  # one function counted per call instead of the whole request
+        module_name, name = piece.split(":")
+        module = importlib.import_module(module_name)
+        whole = getattr(module, name)
+        setattr(module, name, lambda *a, **k: _measured_result(functools.partial(whole, *a, **k)))
     consultation(0, measure=False)
     consultation(1, measure=False)
     for n in range(consultations):
-        consultation(2 + n, measure=True)
+        consultation(2 + n, measure=not piece)
     bad = [status for status in statuses if not status.startswith("200")]
     if bad:
         sys.exit(f"non-200 answers: {bad[:3]}")
@@ -167,6 +181,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consultations", type=int, default=2)
     parser.add_argument("--target", choices=["product", "bare", "both"], default="both")
+    parser.add_argument(
+        "--piece",
+        metavar="MODULE:FUNCTION",
+        help="count one function per call instead (its median over every call), e.g."
+        " conversations.outbox:queue_message",
+    )
     parser.add_argument("--inner", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-prepare", action="store_true", help="reuse the bench database")
     args = parser.parse_args()
@@ -184,6 +204,12 @@ def main():
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         targets = ["product", "bare"] if args.target == "both" else [args.target]
+        if args.piece:
+            os.environ["BENCH_PIECE"] = args.piece
+            counts = measure(targets[0], url, args.consultations, workdir)
+            median = statistics.median(counts) / 1e6
+            print(f"{args.piece}: {len(counts)} calls, median {median:.3f} M instructions")
+            return
         for target in targets:
             counts = measure(target, url, args.consultations, workdir)
             results[target] = per_kind(counts, args.consultations)
