@@ -135,3 +135,12 @@ def _insert_sender(cursor, inbound):
 def insert_message(**fields) -> Message:
     """INSERT a Message row with the cached statement (leadbot.postgres.rows): no ORM compile."""
     return rows.insert(Message(**fields))
+
+
+def insert_lead(**fields) -> Lead:
+    """INSERT a new Lead (status NEW: its default) with the cached statement, as create() would.
+
+    Lead has no save signals; the FSM's record of the status it was read with is set by its
+    constructor, which is the status written.
+    """
+    return rows.insert(Lead(**fields))
