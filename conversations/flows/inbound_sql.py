@@ -61,7 +61,7 @@ INSERT_SENDER = (
 class LockedSender:
     """What the lock statement found: the client, their open lead if any, and more."""
 
-    client: Client
+    client: Client | None  # None when `seen`
     lead: Lead | None
     config_version: int | None
     seen: bool  # this message (channel, external id) is already stored
@@ -96,20 +96,29 @@ def lock_sender(inbound) -> LockedSender:
         [*seen_params, *OPEN_STATUSES, inbound.channel, inbound.address],
     )
     row = cursor.fetchone()
+    if row is not None and row[-1]:
+        return _seen(row)
     if row is not None:
         split = len(CLIENT_FIELDS)
         client = _instance(Client, CLIENT_CONVERTERS, row[:split])
         lead = _instance(Lead, LEAD_CONVERTERS, row[split : split + len(LEAD_FIELDS)])
         lead.client = client
-        return LockedSender(client, lead, row[-2], bool(row[-1]))
+        return LockedSender(client, lead, row[-2], seen=False)
     created = _insert_sender(cursor, inbound)
     if created is not None:
         return created
     # A known sender without an open lead (or one another message just opened).
     cursor.execute(LOCK_SENDER, [*seen_params, inbound.channel, inbound.address])
     row = cursor.fetchone()
+    if row[-1]:
+        return _seen(row)
     client = _instance(Client, CLIENT_CONVERTERS, row[: len(CLIENT_FIELDS)])
-    return LockedSender(client, None, row[-2], bool(row[-1]))
+    return LockedSender(client, None, row[-2], seen=False)
+
+
+def _seen(row):
+    """A message stored before: nothing of the sender is needed, so no instance is built."""
+    return LockedSender(None, None, row[-2], seen=True)
 
 
 def _insert_sender(cursor, inbound):
