@@ -8,8 +8,10 @@ over loopback. Each client is one WhatsApp user walking through whole consultati
 message, every step, the summary, yes); every tenth request redelivers the previous message (a
 duplicate the webhook must reject). pgbench runs the bare view's statements at PostgreSQL.
 Prints each rate, p50/p95/p99, errors, the ratios, gunicorn CPU per message (from /proc) and
-the statements each message kind sends PostgreSQL (counted on the wire, libpq's trace). Uses
-its own database (`<name>_bench`), recreated each run.
+the statements each message kind sends PostgreSQL (counted on the wire, libpq's trace), then
+the instructions per message kind of both views (bench/instructions.py, under callgrind: the
+numbers that do not move with the machine's load). Uses its own database (`<name>_bench`),
+recreated each run.
 """
 
 import argparse
@@ -219,6 +221,21 @@ def statements_per_kind():
     return counts
 
 
+def instructions_per_kind(base_url):
+    """bench/instructions.py's table: repeatable where the rates above are not."""
+    if not shutil.which("valgrind"):
+        print("instructions skipped: valgrind is not installed")
+        return
+    command = [sys.executable, str(REPO / "bench" / "instructions.py"), "--consultations", "1"]
+    result = subprocess.run(
+        [*command, "--no-prepare"],
+        env={**os.environ, "DATABASE_URL": base_url},
+        capture_output=True,
+        text=True,
+    )
+    print(result.stdout.rstrip() or f"instructions failed: {result.stderr.strip()[-300:]}")
+
+
 def cpu_seconds(root_pid):
     """User + system CPU of a process and its children so far (from /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -330,6 +347,11 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the instruction counts (bench/instructions.py under callgrind, ~1 min)",
+    )
     args = parser.parse_args()
 
     base = os.environ.get("DATABASE_URL")
@@ -373,6 +395,8 @@ def main():
         print(f"bare view / pgbench: {bare['rate'] / results['pgbench']['rate']:.2f}")
     for label, count in statements_per_kind().items():
         print(f"statements on the wire, {label}: {count}")
+    if not args.no_instructions:
+        instructions_per_kind(base)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -1,11 +1,16 @@
 """The outbox: outbound Messages queued in the caller's transaction, delivered after commit.
 
-`queue_*` write the row and enqueue its send task in the same transaction, so a rolled-back
-flow sends nothing and a committed one is never forgotten. Delivery is the task's job
+`queue_*` write the row and enqueue its send task in the same transaction (one statement), so
+a rolled-back flow sends nothing and a committed one is never forgotten. Delivery is the task's job
 (conversations/tasks/).
 """
 
+import logging
+from logging import DEBUG
+
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -45,51 +50,110 @@ def queue_message(
     if request_id := current_request_id():
         # The worker logs each send attempt under the request that queued it.
         payload[tasks.REQUEST_ID] = request_id
-    message = rows.insert(
-        Message(
-            client=client,
-            lead=lead,
-            channel=client.channel,
-            direction=Direction.OUT,
-            kind="interactive" if buttons else "text",
-            body=body,
-            payload=payload,
-            status=MessageStatus.QUEUED,
-        )
+    message = Message(
+        client=client,
+        lead=lead,
+        channel=client.channel,
+        direction=Direction.OUT,
+        kind="interactive" if buttons else "text",
+        body=body,
+        payload=payload,
+        status=MessageStatus.QUEUED,
     )
-    _enqueue_send(message.pk)
-    return message
-
-
-def _enqueue_send(message_id):
-    """`tasks.send_message.enqueue(message_id)`, its task row written by a cached INSERT.
-
-    The row is the one django-tasks-db's DatabaseBackend writes (its `_task_to_db_task`, and
-    its pre_save receiver's `run_after`); any other backend enqueues the ordinary way.
-    """
     task = tasks.send_message
     backend = task.get_backend()
     if type(backend) is not DatabaseBackend:
-        task.enqueue(message_id)
-        return
-    if (backend.alias, task.module_path) not in _VALIDATED:
+        rows.insert(message)
+        task.enqueue(message.pk)
+        return message
+    send = _SEND_TASKS.get((backend.alias, task.module_path))
+    if send is None:
         backend.validate_task(task)  # the same task every time: checking it once is enough
-        _VALIDATED.add((backend.alias, task.module_path))
-    row = rows.insert(
-        DBTaskResult(
-            id=backend._get_id(),
-            args_kwargs=normalize_json({"args": (message_id,), "kwargs": {}}),
-            priority=task.priority,
-            task_path=task.module_path,
-            queue_name=task.queue_name,
-            run_after=task.run_after or get_date_max(),
-            backend_name=backend.alias,
-        )
+        send = _SEND_TASKS[(backend.alias, task.module_path)] = _SendTask(backend, task)
+    task_id, enqueued_at = backend._get_id(), timezone.now()
+    rows.insert_with(message, send.sql, send.params(task_id, enqueued_at))
+    if _anyone_listens(type(backend)):
+        task_enqueued.send(type(backend), task_result=send.result(task_id, enqueued_at, message))
+    return message
+
+
+def _anyone_listens(sender):
+    """Whether a `task_enqueued` receiver would do anything with the signal.
+
+    django-tasks' own receiver only logs at DEBUG; building the TaskResult it is sent with
+    costs a reply a third of a million instructions (issue 13), so it is built for a real use.
+    """
+    sync, asynchronous = task_enqueued._live_receivers(sender)
+    return any(
+        getattr(receiver, "__name__", "") != "log_task_enqueued" or _TASKS_LOG.isEnabledFor(DEBUG)
+        for receiver in (*sync, *asynchronous)
     )
-    task_enqueued.send(type(backend), task_result=row.task_result)
 
 
-_VALIDATED: set[tuple[str, str]] = set()
+_TASKS_LOG = logging.getLogger("django_tasks")  # log_task_enqueued's logger
+
+
+# normalize_json({"args": (message_id,), "kwargs": {}}), built by PostgreSQL from the new row
+ARGS_OF_NEW_ROW = "jsonb_build_object('args', jsonb_build_array(new_row.id), 'kwargs', '{}'::jsonb)"
+
+
+class _SendTask:
+    """The row `tasks.send_message.enqueue(message_id)` writes, as the tail of the message INSERT.
+
+    The row is the one django-tasks-db's DatabaseBackend writes (its `_task_to_db_task`, and
+    its pre_save receiver's `run_after`), its constant columns prepped once per process; it
+    names the new message by `new_row.id` (leadbot.postgres.rows.insert_with), so a reply is
+    one statement, not two (issue 13: this, not an outbox the worker polls, keeps the
+    library's retries and leases at the same statement count).
+    """
+
+    PER_ROW = ("id", "enqueued_at")
+
+    def __init__(self, backend, task):
+        self.backend, self.task = backend, task
+        self.template = {
+            "priority": task.priority,
+            "task_path": task.module_path,
+            "queue_name": task.queue_name,
+            "run_after": task.run_after or get_date_max(),
+            "backend_name": backend.alias,
+        }
+        row = DBTaskResult(args_kwargs={}, **self.template)
+        columns, values, self.slots = [], [], []
+        for field in DBTaskResult._meta.concrete_fields:
+            columns.append(connection.ops.quote_name(field.column))
+            if field.attname == "args_kwargs":
+                values.append(ARGS_OF_NEW_ROW)
+                continue
+            values.append("%s")
+            if field.attname in self.PER_ROW:
+                self.slots.append(field.attname)
+            else:
+                value = getattr(row, field.attname)
+                prepped = None if value is None else field.get_db_prep_save(value, connection)
+                self.slots.append((prepped,))
+        self.sql = (
+            f"INSERT INTO {connection.ops.quote_name(DBTaskResult._meta.db_table)}"
+            f" ({', '.join(columns)}) SELECT {', '.join(values)} FROM new_row"
+        )
+
+    def params(self, task_id, enqueued_at):
+        per_row = {"id": task_id, "enqueued_at": enqueued_at}
+        return [per_row[slot] if isinstance(slot, str) else slot[0] for slot in self.slots]
+
+    def result(self, task_id, enqueued_at, message):
+        """The enqueued task's TaskResult, for the `task_enqueued` signal's receivers."""
+        row = DBTaskResult(
+            id=task_id,
+            enqueued_at=enqueued_at,
+            args_kwargs=normalize_json({"args": (message.pk,), "kwargs": {}}),
+            **self.template,
+        )
+        row._state.adding, row._state.db = False, connection.alias
+        return row.task_result
+
+
+_SEND_TASKS: dict[tuple[str, str], _SendTask] = {}
 
 
 def queue_artist_note(body, *, lead=None):

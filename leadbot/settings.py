@@ -170,6 +170,17 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The provider webhooks' chain (leadbot/wsgi.py): a signed, CSRF-exempt request that signs no
+# one in needs none of sessions, auth, messages, CSRF, static files or the sign-in throttle.
+# What it keeps shapes the response (request id, security headers, APPEND_SLASH, framing).
+WEBHOOK_PATH_PREFIX = "/webhooks/"
+WEBHOOK_MIDDLEWARE = [
+    "leadbot.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "leadbot.urls"
 WSGI_APPLICATION = "leadbot.wsgi.application"
 

@@ -30,6 +30,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def nesting_depth(raw: bytes) -> int:
     """How deep the arrays and objects of a JSON text nest, found without parsing it."""
     brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    return _deepest(brackets)
+
+
+def _deepest(brackets: bytes) -> int:
     depth = deepest = 0
     for byte in brackets:
         if byte in _OPENERS:
@@ -42,13 +46,13 @@ def nesting_depth(raw: bytes) -> int:
 
 def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     """Strict JSON (no NaN, Infinity, overflowing or huge numbers), its strings made storable."""
-    if nesting_depth(raw) > max_depth:
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    # No deeper than it has openers: the walk is only needed for a body with that many.
+    if len(brackets) > max_depth and _deepest(brackets) > max_depth:
         raise PayloadError(f"body is nested deeper than {max_depth} levels")
     try:
         text = raw.decode("utf-8")
-        data = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_bounded
-        )
+        data = _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("body is not JSON") from None
     # Decoded strictly as UTF-8, a NUL or a lone surrogate can only come from a \u escape.
@@ -105,3 +109,9 @@ def _bounded(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise PayloadError(f"body holds an integer longer than {MAX_INT_DIGITS} digits")
     return int(text)
+
+
+# Built once: json.loads() with hooks builds a decoder (and its scanner) on every call.
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite, parse_int=_bounded
+)

@@ -272,7 +272,7 @@ def _lock_current_lead(client, *, new_client=False, first_inbound=None):
         lead = Lead.objects.select_for_update().for_client(client).first()
         if lead is not None and lead.status not in CLOSED_STATUSES:
             return lead
-    return Lead.objects.create(client=client, last_inbound_at=first_inbound)
+    return inbound_sql.insert_lead(client=client, last_inbound_at=first_inbound)
 
 
 def _is_artist(client):

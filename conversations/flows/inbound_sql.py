@@ -9,7 +9,7 @@ the same cached statements (leadbot.postgres.rows). It never writes a lead's sta
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from conversations.models import OPEN_STATUSES, Client, Direction, Lead, Message
 from leadbot.postgres import rows
@@ -61,7 +61,7 @@ INSERT_SENDER = (
 class LockedSender:
     """What the lock statement found: the client, their open lead if any, and more."""
 
-    client: Client
+    client: Client | None  # None when `seen`
     lead: Lead | None
     config_version: int | None
     seen: bool  # this message (channel, external id) is already stored
@@ -90,26 +90,35 @@ def _instance(model, converters, values):
 def lock_sender(inbound) -> LockedSender:
     """Lock the sender of `inbound` (created if new) and their open lead, if they have one."""
     seen_params = [inbound.channel, inbound.external_id]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LOCK_SENDER_AND_OPEN_LEAD,
-            [*seen_params, *OPEN_STATUSES, inbound.channel, inbound.address],
-        )
-        row = cursor.fetchone()
-        if row is not None:
-            split = len(CLIENT_FIELDS)
-            client = _instance(Client, CLIENT_CONVERTERS, row[:split])
-            lead = _instance(Lead, LEAD_CONVERTERS, row[split : split + len(LEAD_FIELDS)])
-            lead.client = client
-            return LockedSender(client, lead, row[-2], bool(row[-1]))
-        created = _insert_sender(cursor, inbound)
-        if created is not None:
-            return created
-        # A known sender without an open lead (or one another message just opened).
-        cursor.execute(LOCK_SENDER, [*seen_params, inbound.channel, inbound.address])
-        row = cursor.fetchone()
+    cursor = rows.kept_cursor(connections[DEFAULT_DB_ALIAS])
+    cursor.execute(
+        LOCK_SENDER_AND_OPEN_LEAD,
+        [*seen_params, *OPEN_STATUSES, inbound.channel, inbound.address],
+    )
+    row = cursor.fetchone()
+    if row is not None and row[-1]:
+        return _seen(row)
+    if row is not None:
+        split = len(CLIENT_FIELDS)
+        client = _instance(Client, CLIENT_CONVERTERS, row[:split])
+        lead = _instance(Lead, LEAD_CONVERTERS, row[split : split + len(LEAD_FIELDS)])
+        lead.client = client
+        return LockedSender(client, lead, row[-2], seen=False)
+    created = _insert_sender(cursor, inbound)
+    if created is not None:
+        return created
+    # A known sender without an open lead (or one another message just opened).
+    cursor.execute(LOCK_SENDER, [*seen_params, inbound.channel, inbound.address])
+    row = cursor.fetchone()
+    if row[-1]:
+        return _seen(row)
     client = _instance(Client, CLIENT_CONVERTERS, row[: len(CLIENT_FIELDS)])
-    return LockedSender(client, None, row[-2], bool(row[-1]))
+    return LockedSender(client, None, row[-2], seen=False)
+
+
+def _seen(row):
+    """A message stored before: nothing of the sender is needed, so no instance is built."""
+    return LockedSender(None, None, row[-2], seen=True)
 
 
 def _insert_sender(cursor, inbound):
@@ -135,3 +144,12 @@ def _insert_sender(cursor, inbound):
 def insert_message(**fields) -> Message:
     """INSERT a Message row with the cached statement (leadbot.postgres.rows): no ORM compile."""
     return rows.insert(Message(**fields))
+
+
+def insert_lead(**fields) -> Lead:
+    """INSERT a new Lead (status NEW: its default) with the cached statement, as create() would.
+
+    Lead has no save signals; the FSM's record of the status it was read with is set by its
+    constructor, which is the status written.
+    """
+    return rows.insert(Lead(**fields))

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.compat import task_enqueued
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
@@ -68,6 +69,29 @@ def test_the_send_task_row_is_the_one_django_tasks_writes_itself(client_in_windo
     assert [getattr(ours_row, c) for c in columns] == [getattr(theirs_row, c) for c in columns]
     assert ours_row.enqueued_at is not None
     assert tasks.send_message.get_result(str(ours_row.id)).status == theirs.status
+
+
+def test_a_task_enqueued_receiver_is_told_of_the_send_task(client_in_window):
+    announced = []
+
+    def receiver(sender, task_result, **kwargs):
+        announced.append(task_result)
+
+    task_enqueued.connect(receiver)
+    try:
+        message = outbox.queue_message(client_in_window, "Thanks!")
+    finally:
+        task_enqueued.disconnect(receiver)
+    (result,) = announced
+    assert str(result.id) == str(DBTaskResult.objects.get().id)
+    assert result.args == [message.pk]
+
+
+def test_django_tasks_logs_the_enqueued_send_at_debug(client_in_window, caplog):
+    with caplog.at_level("DEBUG", logger="django_tasks"):
+        outbox.queue_message(client_in_window, "Thanks!")
+    task = DBTaskResult.objects.get()
+    assert any(f"Task id={task.id}" in record.getMessage() for record in caplog.records)
 
 
 def test_dry_run_marks_sent_without_a_network_call(client_in_window, settings, httpserver):

@@ -163,6 +163,14 @@ def test_a_body_nested_too_deep_is_400_before_it_is_parsed(post_whatsapp, depth)
     assert not Message.objects.exists()
 
 
+def test_a_body_that_only_opens_too_deep_is_400_too(post_whatsapp):
+    # Unclosed, so not JSON either: the depth is what it is refused for, before parsing.
+    response = post_whatsapp(b'{"entry": ' + b"[" * 64)
+
+    assert response.status_code == 400
+    assert "nested deeper than 64" in response.json()["error"]
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting(post_whatsapp):
     response = post_whatsapp(text_payload("[" * 1000 + '\\"{' * 100))
     assert response.status_code == 200

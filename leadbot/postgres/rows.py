@@ -7,7 +7,7 @@ The rows are the ones `create()` writes, minus its pre_save/post_save signals, s
 without receivers (or whose receivers the caller stands in for) may be written here.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -65,19 +65,46 @@ class _Insert:
 
 
 _INSERTS: dict[type, _Insert] = {}
+_INSERTS_WITH: dict[tuple[type, str], str] = {}
 Row = TypeVar("Row", bound=Model)
+
+
+def _insert_statement(model):
+    statement = _INSERTS.get(model)
+    if statement is None:
+        statement = _INSERTS[model] = _Insert(model)
+    return statement
 
 
 def insert(instance: Row) -> Row:
     """INSERT an unsaved model instance as `create()` would; returns it, saved, with its pk."""
+    statement = _insert_statement(type(instance))
+    return _run(instance, statement.sql, statement, ())
+
+
+def insert_with(instance: Row, then: str, then_params: Sequence[Any]) -> Row:
+    """`insert(instance)` and, in the same statement, `then`: an INSERT … SELECT … FROM new_row.
+
+    `then` reads the new row's primary key as `new_row.<pk column>` (a task row pointing at
+    it, say): two rows for one statement's round trip and per-statement cost. Its
+    placeholders take `then_params`, after the row's own values.
+    """
     model = type(instance)
-    statement = _INSERTS.get(model)
-    if statement is None:
-        statement = _INSERTS[model] = _Insert(model)
+    statement = _insert_statement(model)
+    sql = _INSERTS_WITH.get((model, then))
+    if sql is None:
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        sql = _INSERTS_WITH[(model, then)] = (
+            f"WITH new_row AS ({statement.sql}), then_row AS ({then}) SELECT {pk} FROM new_row"
+        )
+    return _run(instance, sql, statement, then_params)
+
+
+def _run(instance, sql, statement, then_params):
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy
-    with db.cursor() as cursor:
-        cursor.execute(statement.sql, statement.values(instance, db))
-        instance.pk = cursor.fetchone()[0]
+    cursor = kept_cursor(db)
+    cursor.execute(sql, [*statement.values(instance, db), *then_params])
+    instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = db.alias
     return instance
@@ -115,6 +142,28 @@ def update_by_pk(
     ]
     params.append(pk)
     params.extend(extra_where.values())
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    cursor = kept_cursor(db)
+    cursor.execute(sql, params)
+    return cursor.rowcount
+
+
+def kept_cursor(db):
+    """A cursor of `db` kept for its connection's life: the hot path's statements share it.
+
+    A new cursor per statement (`db.cursor()`) builds psycopg's cursor and its adapters'
+    caches each time, and looks up a dumper for every parameter again. Where Django logs
+    queries (DEBUG, assertNumQueries), or the connection is not open, it is `db.cursor()`.
+    """
+    kept = db.__dict__.get("_kept_cursor")
+    if (
+        kept is not None
+        and not db.queries_logged
+        and db.connection is not None
+        and kept.cursor.connection is db.connection
+        and not kept.cursor.closed
+    ):
+        return kept
+    cursor = db.cursor()  # connects if need be
+    if not db.queries_logged:
+        db.__dict__["_kept_cursor"] = cursor
+    return cursor
