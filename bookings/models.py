@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from leadbot.querysets import BatchedQuerySet
+
 # A whole working day: what an XL session (or each of its days) takes.
 WHOLE_DAY = timedelta(days=1)
 
@@ -330,19 +332,7 @@ class CalendarFeed(models.Model):
 # -- deposits (issue 12: bookings/deposits.py) ------------------------------------------------
 
 
-class DepositQuerySet(models.QuerySet):
-    def in_id_batches(self, *fields, batch_size):
-        """(pk, *fields) rows in id order, read a batch at a time: memory stays flat."""
-        after = 0
-        while True:
-            batch = list(
-                self.filter(pk__gt=after).order_by("pk").values_list("pk", *fields)[:batch_size]
-            )
-            yield from batch
-            if len(batch) < batch_size:
-                return
-            after = batch[-1][0]
-
+class DepositQuerySet(BatchedQuerySet):
     def for_lead(self, lead_id):
         return self.filter(lead_id=lead_id).order_by("-attempt")
 

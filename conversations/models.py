@@ -8,6 +8,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from leadbot.querysets import BatchedQuerySet
+
 
 class Status(models.TextChoices):
     NEW = "NEW"
@@ -147,7 +149,7 @@ class LeadGroup(models.IntegerChoices):
     CLOSED = 3, "Closed"
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(BatchedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -189,18 +191,6 @@ class LeadQuerySet(models.QuerySet):
 
     def for_client(self, client):
         return self.filter(client=client).order_by("-created_at", "-id")
-
-    def in_id_batches(self, *fields, batch_size):
-        """(pk, *fields) rows in id order, read a batch at a time: memory stays flat."""
-        after = 0
-        while True:
-            batch = list(
-                self.filter(pk__gt=after).order_by("pk").values_list("pk", *fields)[:batch_size]
-            )
-            yield from batch
-            if len(batch) < batch_size:
-                return
-            after = batch[-1][0]
 
 
 def _transition(name, **kwargs):
