@@ -1,39 +1,16 @@
 """Races on real PostgreSQL: many leads reserving the same time, each thread its own connection."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from bookings.models import Reservation
 from bookings.slots import Slot, SlotTaken, book_hold, book_slot, hold_slot
+from conversations.tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TEN = datetime(2031, 6, 3, 10, tzinfo=UTC)
-
-
-def run_at_once(count, work):
-    """Run `work(i)` in `count` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def live_count():

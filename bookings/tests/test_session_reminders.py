@@ -1,18 +1,17 @@
 """Reminders of a booked session 48 and 24 hours before it (manage.py send_reminders)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 
 from bookings.models import SessionReminder
 from bookings.slots import Slot, book_slot, cancel_booking
 from conversations.flows import reminders
 from conversations.models import Message, MessageStatus
+from conversations.tests.threads import run_at_once
 
 # Thursday 5 June 2031, 09:00 UTC: 10:00 in London (BST).
 START = datetime(2031, 6, 5, 9, tzinfo=UTC)
@@ -158,21 +157,7 @@ def test_the_command_reports_session_reminders(booked):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_send_one_session_reminder(booked):
     booking = booked()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(remind_at(START - 47 * HOUR))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = run_at_once(2, lambda i: remind_at(START - 47 * HOUR))
 
     assert sum(r["session_48h"] for r in results) == 1
     assert SessionReminder.objects.filter(booking_id=booking.pk).count() == 1

@@ -1,40 +1,18 @@
 """Races on real PostgreSQL: real threads, each with its own database connection."""
 
 import itertools
-import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations import transitions
 from conversations.channels.base import InboundMessage
 from conversations.flows.inbound import record_inbound
 from conversations.models import Client, Lead, Message, Status, StatusChange
+from conversations.tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(count, work):
-    """Run `work(i)` in `count` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def qualifying_lead():

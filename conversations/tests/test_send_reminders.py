@@ -28,6 +28,7 @@ from conversations.models import (
     StudioSettings,
 )
 from conversations.tests.servers import database_url_for
+from conversations.tests.threads import run_at_once
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -250,23 +251,8 @@ def test_the_flags_override_the_studios_thresholds(quiet_client):
 
 def run_in_threads(count, target):
     """Run `target` in `count` threads at once, each on its own database connection."""
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # reported below, not lost in the thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = run_at_once(count, lambda i: target())
+    errors = [result for result in results if isinstance(result, Exception)]
     assert not errors, errors
     return results
 

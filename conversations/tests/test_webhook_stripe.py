@@ -1,7 +1,6 @@
 """POST /webhooks/stripe/: Stripe's signed events, stored once, applied once, never a 500."""
 
 import json
-import threading
 
 import pytest
 from django.db import connection, transaction
@@ -22,6 +21,7 @@ from conversations.models import (
     WebhookEvent,
 )
 from conversations.tests.conftest import run_worker
+from conversations.tests.threads import run_at_once
 
 ARTIST = "447700900999"
 
@@ -236,29 +236,19 @@ def test_the_same_payment_delivered_by_eight_threads_at_once_has_one_effect(stri
     raw, _ = signed(session_event(session_of(stripe_api)))
     # Half deliver one event, half another event id for the same session.
     paid_again, _ = signed(session_event(session_of(stripe_api)))
-    barrier = threading.Barrier(8)
-    outcomes = [None] * 8
 
     def deliver(i):
-        try:
-            barrier.wait()
-            body = raw if i % 2 == 0 else paid_again
-            _, signature = signed(body)
-            response = HttpClient().post(
-                "/webhooks/stripe/",
-                body,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=signature,
-            )
-            outcomes[i] = (response.status_code, response.json()["outcome"])
-        finally:
-            connection.close()
+        body = raw if i % 2 == 0 else paid_again
+        _, signature = signed(body)
+        response = HttpClient().post(
+            "/webhooks/stripe/",
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=signature,
+        )
+        return (response.status_code, response.json()["outcome"])
 
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_at_once(8, deliver)
     assert {status for status, _ in outcomes} == {200}
     assert sorted(outcome for _, outcome in outcomes).count("deposit_paid") == 1
     assert WebhookEvent.objects.filter(provider="stripe").count() == 2
