@@ -68,21 +68,26 @@ def describe_session(candidate):
     )
 
 
+# Why a due reminder was not sent, as the summary lines name them.
+NOT_SENT = (
+    ("skipped (locked)", reminders.BUSY),
+    ("changed meanwhile", reminders.MOVED_ON),
+    ("outside the 24-hour window", reminders.OUTSIDE_WINDOW),
+    ("already sent", reminders.ALREADY_SENT),
+    ("opted out", reminders.OPTED_OUT),
+    ("failed", FAILED),
+)
+
+
+def not_sent(outcomes):
+    return ", ".join(f"{label} {outcomes[key]}" for label, key in NOT_SENT)
+
+
 def session_summary(outcomes, dry_run):
     if outcomes[reminders.PAUSED]:
         return "send_reminders: PANIC_MODE is on, no session reminders sent"
     verb = "would send" if dry_run else "sent"
-    skipped = ", ".join(
-        f"{label} {outcomes[key]}"
-        for label, key in (
-            ("skipped (locked)", reminders.BUSY),
-            ("changed meanwhile", reminders.MOVED_ON),
-            ("outside the 24-hour window", reminders.OUTSIDE_WINDOW),
-            ("already sent", reminders.ALREADY_SENT),
-            ("opted out", reminders.OPTED_OUT),
-            ("failed", FAILED),
-        )
-    )
+    skipped = not_sent(outcomes)
     return (
         f"send_reminders: {verb} {outcomes['session_48h']} 48-hour and "
         f"{outcomes['session_24h']} 24-hour session reminder(s); {skipped}"
@@ -95,17 +100,7 @@ def summary(outcomes, dry_run):
     if outcomes[reminders.NO_SCRIPT]:
         return "send_reminders: no active questions, nothing sent"
     verb = "would send" if dry_run else "sent"
-    skipped = ", ".join(
-        f"{label} {outcomes[key]}"
-        for label, key in (
-            ("skipped (locked)", reminders.BUSY),
-            ("changed meanwhile", reminders.MOVED_ON),
-            ("outside the 24-hour window", reminders.OUTSIDE_WINDOW),
-            ("already sent", reminders.ALREADY_SENT),
-            ("opted out", reminders.OPTED_OUT),
-            ("failed", FAILED),
-        )
-    )
+    skipped = not_sent(outcomes)
     return (
         f"send_reminders: {verb} {outcomes['nudge']} nudge(s), {outcomes['last']} last "
         f"reminder(s); {skipped}"
