@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from bookings.models import Availability, WorkingHours
+from bookings.tests.stripe_fake import stripe_api  # noqa: F401 (a fixture)
 from conversations.models import Client, Lead
 
 _phones = itertools.count(447700910001)

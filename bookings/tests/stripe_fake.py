@@ -12,6 +12,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
+import pytest
 from werkzeug import Response
 
 WEBHOOK_SECRET = "whsec_test_leadbot"
@@ -82,3 +83,13 @@ def signed(body, secret=WEBHOOK_SECRET, timestamp=None):
     t = int(timestamp if timestamp is not None else time.time())
     digest = hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
     return raw, f"t={t},v1={digest}"
+
+
+@pytest.fixture
+def stripe_api(httpserver, settings):
+    """Stripe's API as a local fake (pytest-httpserver), with the keys that turn deposits on."""
+    settings.STRIPE_SECRET_KEY = "sk_test_leadbot"
+    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    return FakeStripe(httpserver)

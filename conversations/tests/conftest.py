@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from bookings.tests.stripe_fake import stripe_api  # noqa: F401 (a fixture)
 from conversations import transitions
 from conversations.channels import whatsapp
 from conversations.management.commands.db_worker import Worker as LeadbotWorker

@@ -9,20 +9,10 @@ from django.utils import timezone
 
 from bookings import deposits
 from bookings.models import Deposit
-from bookings.tests.stripe_fake import WEBHOOK_SECRET, FakeStripe
 from conversations.flows import artist
 from conversations.models import Lead, Message, Status
 from conversations.tests.conftest import run_worker
 from conversations.tests.test_flow_support import Chat
-
-
-@pytest.fixture
-def stripe_api(httpserver, settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_leadbot"
-    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    return FakeStripe(httpserver)
 
 
 @pytest.fixture
