@@ -154,7 +154,15 @@ def faq_fill(answer, studio):
 
 def updated(lead, label, value, question=None):
     """After a correction: only the changed line, and what comes next."""
-    line = f"Updated: {_in_sentence(label)} {value}"
+    return _after_correction(f"Updated: {_in_sentence(label)} {value}", question)
+
+
+def unchanged(lead, label, value, question=None):
+    """A "correction" to what is already there: say so, and what comes next."""
+    return _after_correction(f"That's what I have already: {_in_sentence(label)} {value}", question)
+
+
+def _after_correction(line, question):
     if question is None:
         return f"{line}. Reply YES if everything's right now, or tell me what else to change."
     return f"{line}.\n\n{question}"

@@ -83,13 +83,21 @@ def correct(turn, question, value):
             )
             turn.reply(body, purpose="repair")
         return
+    at_summary = turn.lead.current_step >= len(turn.script)
+    question_now = None if at_summary else script.prompt(turn)
+    current = turn.lead.current_answers().get(question.key)
+    if current is not None and script.display_for(question, current, turn.studio) == (
+        parsed.display
+    ):
+        # "The budget is 500 to 600" when it already is: nothing changed, so no "Updated".
+        body = wording.unchanged(turn.lead, question.summary_label, parsed.display, question_now)
+        turn.reply(body, purpose="summary" if at_summary else "question")
+        return
     ahead = question.key in script.answered_ahead(turn.lead)
     script.record(turn, question, value, parsed)
     if ahead:  # corrected before its turn: its step is still to be skipped
         failures = {**(turn.lead.parse_failures or {}), question.key: script.ANSWERED_AHEAD}
         turn.update_lead(parse_failures=failures)
-    at_summary = turn.lead.current_step >= len(turn.script)
-    question_now = None if at_summary else script.prompt(turn)
     body = wording.updated(turn.lead, question.summary_label, parsed.display, question_now)
     turn.reply(body, purpose="summary" if at_summary else "question")
 

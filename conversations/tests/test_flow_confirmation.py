@@ -18,6 +18,15 @@ def chat(make_client, seeded_script):
 # -- the confirmation step --------------------------------------------------------------
 
 
+def test_a_correction_to_the_value_already_there_says_so_and_stores_nothing(chat, seeded_script):
+    at_summary(chat, seeded_script)
+    budget = chat.lead.current_answers()["budget"]
+    reply = chat.say(f"change budget to {budget.text}")
+    assert reply.startswith("That's what I have already: budget")
+    assert "Updated" not in reply
+    assert Answer.objects.filter(lead=chat.lead, question_key="budget").count() == 1
+
+
 def test_change_budget_to_800_updates_the_answer_and_confirms_only_that_line(chat, seeded_script):
     at_summary(chat, seeded_script)
     updated = chat.say("change budget to 800")
