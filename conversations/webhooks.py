@@ -180,12 +180,36 @@ def stripe_webhook(request, raw):
     if not settings.STRIPE_WEBHOOK_SECRET:
         return _error(403, "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)")
     try:
-        event = checkout.construct_event(raw, request.headers.get("Stripe-Signature"))
+        # First the same strict parse as WhatsApp's (bounded depth, no NaN, no NUL): Stripe's
+        # own parser recurses without a bound, and a signed body is not yet a storable one.
+        data = sanitise.parse_json(raw)
+        checkout.construct_event(raw, request.headers.get("Stripe-Signature"))
+        event = stripe_event(data)
     except checkout.SignatureVerificationError:
         return _error(400, "missing or wrong Stripe-Signature")
+    except PayloadError as error:
+        return _error(400, f"not a Stripe event: {error}")
     except ValueError:
         return _error(400, "not a Stripe event")
     # Duplicates, unknown sessions and events out of order are stored and answered 200 with
     # the reason: Stripe would otherwise retry them for days.
     outcome = record_stripe_event(event)
-    return JsonResponse({"received": True, "event": event.id, "outcome": outcome})
+    return JsonResponse({"received": True, "event": event["id"], "outcome": outcome})
+
+
+def stripe_event(data):
+    """The parsed body as a Stripe event: an id, a type and a data object; else PayloadError."""
+    if not isinstance(data, dict):
+        raise PayloadError("the body is not an object")
+    if not isinstance(data.get("id"), str) or not 0 < len(data["id"]) <= 255:
+        raise PayloadError("the event has no usable id")
+    if not isinstance(data.get("type"), str):
+        raise PayloadError("the event has no type")
+    if not isinstance(data.get("data"), dict) or not isinstance(data["data"].get("object"), dict):
+        raise PayloadError("the event has no data object")
+    session = data["data"]["object"]
+    if not isinstance(session.get("id", ""), str):
+        raise PayloadError("the data object's id is not a string")
+    if not isinstance(session.get("metadata") or {}, dict):
+        raise PayloadError("the data object's metadata is not an object")
+    return data

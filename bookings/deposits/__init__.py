@@ -104,6 +104,8 @@ def find_for_session(session_id, metadata=None):
         lead_id, attempt = int(metadata.get("lead_id")), int(metadata.get("attempt"))
     except (TypeError, ValueError):
         return None
+    if not (0 < lead_id < 2**31 and 0 < attempt < 2**15):
+        return None  # no such row could exist (and the query would overflow the columns)
     # A session whose id we never recorded (the task died after Stripe answered).
     deposit = Deposit.objects.filter(lead_id=lead_id, attempt=attempt).first()
     if deposit is not None and not deposit.checkout_session_id:

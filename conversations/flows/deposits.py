@@ -200,10 +200,10 @@ def on_expired_message(turn):
 # -- Stripe's events -------------------------------------------------------------------------
 
 
-def record_stripe_event(event):
-    """Store the event once and apply it in the same transaction; returns what it came to."""
-    data = event.to_dict()
-    session = (data.get("data") or {}).get("object") or {}
+def record_stripe_event(data):
+    """Store the event (a verified, parsed body) once and apply it in the same transaction;
+    returns what it came to."""
+    session = data["data"]["object"]
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -265,3 +265,66 @@ def report_statuses():
     yield
     if SEEN:
         print(f"\nfuzz examples={EXAMPLES} statuses seen: {dict(sorted(SEEN.items()))}")
+
+
+# -- Stripe: a signed event whose fields hold anything -------------------------------------
+
+STRIPE_EVENT_FIELDS = [
+    ("id",),
+    ("type",),
+    ("created",),
+    ("data",),
+    ("data", "object"),
+    ("data", "object", "id"),
+    ("data", "object", "payment_status"),
+    ("data", "object", "client_reference_id"),
+    ("data", "object", "metadata"),
+    ("data", "object", "metadata", "lead_id"),
+    ("data", "object", "amount_total"),
+    ("data", "object", "expires_at"),
+]
+_stripe_events = itertools.count(1)
+
+
+def stripe_event():
+    """A real-shaped checkout.session.completed event, a fresh event id each time."""
+    n = next(_stripe_events)
+    return {
+        "id": f"evt_fuzz_{os.getpid()}_{n}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": f"cs_test_fuzz_{n}",
+                "object": "checkout.session",
+                "payment_status": "paid",
+                "status": "complete",
+                "client_reference_id": str(n),
+                "metadata": {"lead_id": str(n), "attempt": "1"},
+                "amount_total": 15000,
+                "currency": "gbp",
+                "expires_at": int(time.time()) + 3600,
+            }
+        },
+    }
+
+
+@FUZZ
+@given(field=st.sampled_from(STRIPE_EVENT_FIELDS), fragment=fragments)
+def test_a_signed_stripe_event_with_anything_in_any_field_is_never_a_5xx(client, field, fragment):
+    from bookings.tests.stripe_fake import WEBHOOK_SECRET, signed
+
+    event = stripe_event()
+    *path, last = field
+    target = event
+    for key in path:
+        target = target[key]
+    target[last] = SPLICE
+    raw, header = signed(_splice(event, fragment[0]), WEBHOOK_SECRET)
+    with override_settings(STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET):
+        response = client.post(
+            "/webhooks/stripe/", raw, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+    SEEN[("stripe", response.status_code)] += 1
+    assert response.status_code < 500, response.content
