@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bookings.models import Availability, Booking, Reservation, SessionReminder
 from conversations import outbox, wording
 from conversations.flows import script
-from conversations.flows.sweeps import BUSY, FAILED, MOVED_ON, quiet_since
+from conversations.flows.sweeps import BUSY, MOVED_ON, isolated, quiet_since
 from conversations.models import (
     Channel,
     Lead,
@@ -180,13 +180,13 @@ def send_reminders(plan, *, now=None, dry_run=False, batch_size=BATCH_SIZE, repo
 
 
 def _send_safely(candidate, now, **context):
-    try:
-        return send_one(candidate, now, **context)
-    except (OperationalError, InterfaceError):
-        raise  # the database is unreachable or stalled: every other lead would fail too
-    except Exception:
-        logger.exception("Reminder %s for lead %s failed", candidate.window.kind, candidate.lead_id)
-        return FAILED
+    return isolated(
+        lambda: send_one(candidate, now, **context),
+        logger,
+        "Reminder %s for lead %s failed",
+        candidate.window.kind,
+        candidate.lead_id,
+    )
 
 
 # -- booked sessions ---------------------------------------------------------------------------
@@ -309,14 +309,10 @@ def send_session_reminders(*, now=None, dry_run=False, plan=SESSION_WINDOWS, rep
 
 
 def _send_session_safely(candidate, now, **context):
-    try:
-        return send_session_one(candidate, now, **context)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:
-        logger.exception(
-            "Session reminder %s for booking %s failed",
-            candidate.window.kind,
-            candidate.booking_id,
-        )
-        return FAILED
+    return isolated(
+        lambda: send_session_one(candidate, now, **context),
+        logger,
+        "Session reminder %s for booking %s failed",
+        candidate.window.kind,
+        candidate.booking_id,
+    )

@@ -144,17 +144,29 @@ def sweep(plan, *, now=None, dry_run=False, batch_size=BATCH_SIZE, report=None):
     return outcomes
 
 
-def _sweep_safely(candidate, now):
+def isolated(work, log, failure, *args):
+    """`work()`, one lead's share of a scheduled run; a lead that breaks is logged on `log`
+    with `failure % args` and counted FAILED, so the others still run (the command exits
+    non-zero). A lost database is raised: every other lead would fail too."""
     try:
-        return sweep_one(candidate, now)
+        return work()
     except (OperationalError, InterfaceError):
-        raise  # the database is unreachable or stalled: every other lead would fail too
-    except transitions.TransitionNotAllowed:
-        return MOVED_ON
+        raise
     except Exception:
-        # One broken lead must not stop the sweep of the others; the command exits non-zero.
-        logger.exception("Sweeping lead %s (%s) failed", candidate.lead_id, candidate.status)
+        log.exception(failure, *args)
         return FAILED
+
+
+def _sweep_safely(candidate, now):
+    def work():
+        try:
+            return sweep_one(candidate, now)
+        except transitions.TransitionNotAllowed:
+            return MOVED_ON
+
+    return isolated(
+        work, logger, "Sweeping lead %s (%s) failed", candidate.lead_id, candidate.status
+    )
 
 
 # -- deposits (manage.py sweep_expired_deposits) ---------------------------------------------
@@ -198,10 +210,9 @@ def sweep_deposits(*, now=None, dry_run=False, batch_size=BATCH_SIZE, report=Non
 
 
 def _expire_safely(candidate, now):
-    try:
-        return deposits.expire_overdue(candidate.deposit_id, now, actor=DEPOSIT_ACTOR)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:
-        logger.exception("Expiring the deposit of lead %s failed", candidate.lead_id)
-        return FAILED
+    return isolated(
+        lambda: deposits.expire_overdue(candidate.deposit_id, now, actor=DEPOSIT_ACTOR),
+        logger,
+        "Expiring the deposit of lead %s failed",
+        candidate.lead_id,
+    )
