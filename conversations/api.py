@@ -146,14 +146,20 @@ class LeadDetailSerializer(LeadSerializer):
             *LeadSerializer.Meta.fields[6:],
         ]
 
+    def to_representation(self, lead):
+        # `answers` and `facts` read the same current answers: one query for both.
+        self._current = lead.current_answers()
+        return super().to_representation(lead)
+
     def get_answers(self, lead) -> dict[str, str]:
-        return {key: answer.text for key, answer in lead.current_answers().items()}
+        return {key: answer.text for key, answer in self._current.items()}
 
     @extend_schema_field(FactSerializer(many=True))
     def get_facts(self, lead):
         # The same rows, read the same way, as the confirmation summary and the admin's page.
         questions = list(Question.objects.script())
-        return [vars(fact) for fact in script.facts(lead, questions, StudioSettings.load())]
+        facts = script.facts(lead, questions, StudioSettings.load(), self._current)
+        return [vars(fact) for fact in facts]
 
     def get_actions(self, lead) -> list[str]:
         # One lead: what `artist.act` accepts now (a handover narrows the state machine's list).
